@@ -1,0 +1,157 @@
+"""Build and update the index, re-embedding only documents that are new or changed.
+
+A document is unchanged when its id and the sha256 of its file bytes match the live index
+(and the manifest check has already guaranteed the same embedder and chunking), in which case
+its chunks and vectors are carried over as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.store import IndexStore, SearchIndex, embedding_text
+from rag.chunking import Chunker
+from rag.embedder import Embedder
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
+from rag.ingest import SUPPORTED_SUFFIXES, Skipped, load_documents
+from rag.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    embedded_chunks: int = 0
+    total_chunks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        docs = len(self.added) + len(self.updated) + len(self.unchanged)
+        return (
+            f"{docs} documents, {self.total_chunks} chunks: {len(self.added)} added, "
+            f"{len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped; "
+            f"embedded {self.embedded_chunks} chunks in {self.seconds:.1f}s"
+        )
+
+
+class IndexBuilder:
+    def __init__(self, settings, embedder: Embedder, store: IndexStore | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store or IndexStore(settings.index_path)
+        self.chunker = Chunker(settings.chunk_sentences, settings.chunk_overlap, settings.chunk_max_chars)
+
+    def build(self, paths: Iterable[Path], rebuild: bool = False) -> BuildReport:
+        """Make the index hold exactly the usable articles under `paths`."""
+        paths = list(paths)
+        with self.store.lock():
+            prev = None if rebuild else self._previous()
+            docs, skipped = self._load(paths)
+            if not docs:
+                raise RagError(
+                    f"no usable articles in {', '.join(map(str, paths))} ({len(skipped)} skipped); "
+                    f"add {'/'.join(sorted(SUPPORTED_SUFFIXES))} files"
+                )
+            report = self._commit(docs, prev)
+            report.skipped = skipped
+            return report
+
+    def add(self, paths: Iterable[Path]) -> BuildReport:
+        """Add or update the given articles, keeping everything already indexed."""
+        paths = list(paths)
+        with self.store.lock():
+            prev = self._previous()
+            docs, skipped = self._load(paths)
+            if not docs:
+                names = ", ".join(map(str, paths))
+                raise RagError(f"none of {names} could be added ({len(skipped)} skipped)")
+            new_ids = {d.doc_id for d in docs}
+            kept = [d for d in prev.documents.values() if d.doc_id not in new_ids] if prev else []
+            report = self._commit(kept + docs, prev)
+            report.skipped = skipped
+            return report
+
+    def remove(self, doc_ids: Iterable[str]) -> BuildReport:
+        doc_ids = list(doc_ids)
+        with self.store.lock():
+            prev = self.store.load(self.settings)
+            unknown = [d for d in doc_ids if d not in prev.documents]
+            if unknown:
+                raise RagError(
+                    f"no such document id(s): {', '.join(unknown)}; see `python -m rag index status`"
+                )
+            kept = [d for d in prev.documents.values() if d.doc_id not in set(doc_ids)]
+            if not kept:
+                raise RagError(
+                    f"removing {', '.join(doc_ids)} would leave the index empty; "
+                    f"delete {str(self.store.root)!r} instead"
+                )
+            return self._commit(kept, prev)
+
+    def _load(self, paths: list[Path]) -> tuple[list[Document], list[Skipped]]:
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise RagError(f"path not found: {', '.join(missing)}")
+        return load_documents(paths, int(self.settings.max_file_mb * 1e6))
+
+    def _previous(self) -> SearchIndex | None:
+        try:
+            return self.store.load(self.settings)
+        except IndexMissingError:
+            return None
+        except (IndexMismatchError, IndexCorruptError) as exc:
+            log.warning("existing index is unusable, rebuilding from scratch: %s", exc)
+            return None
+
+    def _commit(self, docs: list[Document], prev: SearchIndex | None) -> BuildReport:
+        start = time.perf_counter()
+        report = BuildReport()
+        prev_rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(prev.chunks if prev else []):
+            prev_rows.setdefault(chunk.doc_id, []).append(row)
+        chunks: list[Chunk] = []
+        blocks: list[np.ndarray | int] = []  # per document: reused vectors, or how many to embed
+        to_embed: list[Chunk] = []
+        for doc in docs:
+            old = prev.documents.get(doc.doc_id) if prev else None
+            if old is not None and old.sha256 == doc.sha256:
+                report.unchanged.append(doc.doc_id)
+                rows = prev_rows.get(doc.doc_id, [])
+                chunks.extend(prev.chunks[r] for r in rows)
+                blocks.append(prev.vectors[rows])
+            else:
+                (report.updated if old is not None else report.added).append(doc.doc_id)
+                doc_chunks = self.chunker.run(doc)
+                chunks.extend(doc_chunks)
+                to_embed.extend(doc_chunks)
+                blocks.append(len(doc_chunks))
+        if prev is not None:
+            current = {d.doc_id for d in docs}
+            report.removed = [d for d in prev.documents if d not in current]
+        texts = [embedding_text(c, self.settings.embed_title) for c in to_embed]
+        fresh = self.embedder.embed(texts) if texts else None
+        vectors, used = [], 0
+        for block in blocks:
+            if isinstance(block, int):
+                vectors.append(fresh[used : used + block])
+                used += block
+            else:
+                vectors.append(block)
+        self.store.save(self.settings, self.embedder.name, docs, chunks, np.concatenate(vectors))
+        report.embedded_chunks = len(to_embed)
+        report.total_chunks = len(chunks)
+        report.seconds = time.perf_counter() - start
+        log.info("index: %s", report.summary())
+        return report

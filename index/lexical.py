@@ -1,0 +1,56 @@
+"""BM25 over chunk texts, using bm25s with a Snowball stemmer.
+
+Thousands separators are removed before tokenising so "15,000" in a question matches
+"15,000" in an article as one token rather than two.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    texts = [_THOUSANDS.sub("", t) for t in texts]
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+class LexicalIndex:
+    def __init__(self, model: bm25s.BM25) -> None:
+        self._model = model
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        model = bm25s.BM25()
+        model.index(tokenize(texts), show_progress=False)
+        return cls(model)
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk, in index order."""
+        vocab = self._model.vocab_dict
+        tokens = [t for t in tokenize([query])[0] if t in vocab]
+        if not tokens:
+            return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
+        return self._model.get_scores(tokens)

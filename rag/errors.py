@@ -1,0 +1,41 @@
+"""Exception types. Every message names the offending value and how to fix it."""
+
+
+class RagError(Exception):
+    """Base class: the CLI turns these into one-line errors."""
+
+
+class ConfigError(RagError):
+    """A setting has an invalid value."""
+
+
+class IngestError(RagError):
+    """A file cannot be read as an article."""
+
+
+class IndexMissingError(RagError):
+    """No index exists where one was expected."""
+
+
+class IndexMismatchError(RagError):
+    """A saved index was built with other settings, another embedder or another format."""
+
+
+class IndexCorruptError(RagError):
+    """A saved index is damaged or incomplete."""
+
+
+class IndexLockedError(RagError):
+    """Another process is writing the index."""
+
+
+class ModelLoadError(RagError):
+    """A model could not be loaded from its package or path."""
+
+
+class PromptError(RagError):
+    """A prompt template is missing or was rendered without a variable it needs."""
+
+
+class InputError(RagError):
+    """A question or a questions file is malformed."""

@@ -1,0 +1,168 @@
+"""Read article files into Documents.
+
+Supported: .txt and .md (read as text), .html/.htm (parsed with BeautifulSoup, scripts and
+navigation dropped), .pdf (pypdf text extraction). Anything else, and files that are empty,
+binary, unreadable, too large or duplicates of an earlier file, is skipped with one reason
+each so that the rest of the corpus still gets indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.clean import clean_text, has_junk
+from rag.errors import IngestError
+from rag.types import Document
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+TITLE_MAX_CHARS = 120
+MIN_TITLE_WORDS = 3
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+def iter_files(paths: Iterable[Path]) -> Iterable[Path]:
+    """Expand folders into their files, sorted, without following symlinked folders."""
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def _decode(raw: bytes) -> str:
+    if b"\x00" in raw[:8192]:
+        raise IngestError("binary content (NUL bytes); save the article as text, HTML or PDF")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")  # never fails; ftfy repairs what it can afterwards
+
+
+def _html_text(raw: bytes) -> tuple[str, str | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
+        tag.decompose()
+    body = soup.body or soup
+    return body.get_text("\n", strip=True), title
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise IngestError(f"unreadable PDF ({exc})") from None
+
+
+def extract_title(raw_text: str, cleaned: str) -> str:
+    """First meaningful line: enough words, and not a line that held unrepairable junk."""
+    for line in raw_text.splitlines():
+        if has_junk(line):
+            continue
+        line = clean_text(line)
+        if len(line.split()) >= MIN_TITLE_WORDS:
+            return _shorten(line)
+    first = next((ln for ln in cleaned.splitlines() if ln.strip()), "")
+    return _shorten(first)
+
+
+def _shorten(line: str) -> str:
+    """A long first line is a lead paragraph: its first sentence, cut to fit, is the title."""
+    if len(line) <= TITLE_MAX_CHARS:
+        return line
+    line = _SENTENCE_END.split(line, maxsplit=1)[0]
+    if len(line) <= TITLE_MAX_CHARS:
+        return line
+    cut = line[:TITLE_MAX_CHARS].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def load_document(path: Path, max_bytes: int) -> Document:
+    """Read one file; raises IngestError with the reason it cannot be used."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise IngestError(f"unsupported type {suffix or '(none)'!r}; supported: {kinds}")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise IngestError(
+                f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB); raise max_file_mb"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"unreadable ({exc.strerror or exc})") from None
+    if not raw.strip():
+        raise IngestError("empty file")
+    sha = hashlib.sha256(raw).hexdigest()
+    html_title = None
+    if suffix in PDF_SUFFIXES:
+        text = _pdf_text(path)
+    elif suffix in HTML_SUFFIXES:
+        text, html_title = _html_text(raw)
+    else:
+        text = _decode(raw)
+    cleaned = clean_text(text)
+    if len(cleaned.split()) < MIN_TITLE_WORDS:
+        raise IngestError("no usable text after cleaning (scanned PDF or empty page?)")
+    title = _shorten(clean_text(html_title)) if html_title else extract_title(text, cleaned)
+    return Document(doc_id=path.stem, title=title, text=cleaned, source=str(path), sha256=sha)
+
+
+def load_documents(paths: Iterable[Path], max_bytes: int) -> tuple[list[Document], list[Skipped]]:
+    """Load every usable file; one Skipped per file that cannot be used."""
+    docs: list[Document] = []
+    skipped: list[Skipped] = []
+    seen_ids: dict[str, str] = {}
+    seen_text: dict[str, str] = {}
+    for path in iter_files(paths):
+        try:
+            doc = load_document(path, max_bytes)
+        except IngestError as exc:
+            skipped.append(Skipped(str(path), str(exc)))
+            continue
+        text_hash = hashlib.sha256(doc.text.encode()).hexdigest()
+        if doc.doc_id in seen_ids:
+            reason = f"duplicate id {doc.doc_id!r} (also {seen_ids[doc.doc_id]}); rename one file"
+            skipped.append(Skipped(str(path), reason))
+        elif text_hash in seen_text:
+            skipped.append(Skipped(str(path), f"duplicate of {seen_text[text_hash]}"))
+        else:
+            seen_ids[doc.doc_id] = doc.source
+            seen_text[text_hash] = doc.source
+            docs.append(doc)
+    for item in skipped:
+        log.info("%s", item)
+    return docs, skipped

@@ -1,0 +1,76 @@
+"""Hybrid retrieval: FAISS inner product and BM25, fused by reciprocal rank fusion.
+
+RRF needs no score calibration between the two lists, which matters because cosine and
+BM25 scores live on unrelated scales. Each Hit keeps both raw scores and ranks so later
+stages (the gate, the eval) can see why a chunk was retrieved.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from index.store import SearchIndex
+from rag.embedder import Embedder
+from rag.types import Hit
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+class Retriever:
+    def __init__(
+        self,
+        index: SearchIndex,
+        embedder: Embedder,
+        mode: Mode = "hybrid",
+        top_k: int = 5,
+        candidates: int = 50,
+        rrf_k: int = 60,
+    ) -> None:
+        if top_k < 1:
+            raise ValueError(f"top_k must be greater than 0. Currently, top_k is {top_k}")
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"mode must be hybrid, dense or bm25. Currently, mode is {mode!r}")
+        self.index = index
+        self.embedder = embedder
+        self.mode = mode
+        self.top_k = top_k
+        self.candidates = max(candidates, top_k)
+        self.rrf_k = rrf_k
+
+    @classmethod
+    def from_settings(cls, index: SearchIndex, embedder: Embedder, settings) -> Retriever:
+        return cls(index, embedder, settings.retrieval, settings.top_k, settings.candidates, settings.rrf_k)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed([query], progress=False)[0]
+
+    def run(self, query: str, top_k: int | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
+        k = top_k or self.top_k
+        hits: dict[int, Hit] = {}
+
+        def hit(row: int) -> Hit:
+            if row not in hits:
+                hits[row] = Hit(chunk=self.index.chunks[row], score=0.0)
+            return hits[row]
+
+        if self.mode in ("hybrid", "dense"):
+            vector = self.embed_query(query) if query_vector is None else query_vector
+            scores, rows = self.index.dense(vector, self.candidates)
+            for rank, (score, row) in enumerate(zip(scores, rows), start=1):
+                h = hit(int(row))
+                h.dense_score, h.dense_rank = float(score), rank
+        if self.mode in ("hybrid", "bm25"):
+            scores, rows = self.index.bm25(query, self.candidates)
+            for rank, (score, row) in enumerate(zip(scores, rows), start=1):
+                h = hit(int(row))
+                h.bm25_score, h.bm25_rank = float(score), rank
+        for h in hits.values():
+            if self.mode == "dense":
+                h.score = h.dense_score or 0.0
+            elif self.mode == "bm25":
+                h.score = h.bm25_score or 0.0
+            else:
+                h.score = sum(1.0 / (self.rrf_k + r) for r in (h.dense_rank, h.bm25_rank) if r)
+        return sorted(hits.values(), key=lambda h: (-h.score, h.chunk.chunk_id))[:k]

@@ -1,0 +1,124 @@
+"""The one settings object.
+
+Precedence, lowest first: defaults here, then a TOML config file, then `RAG_*` environment
+variables, then keyword overrides (which the CLI fills from its flags). The config file is
+`--config PATH`, else `$RAG_CONFIG`, else `config.toml` in the data folder when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from rag.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO_ROOT / "data" / "corpus"
+PROMPTS_DIR = REPO_ROOT / "prompts"
+
+_config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("RAG_HOME") or platformdirs.user_data_dir("news-rag"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", validate_default=True)
+
+    # where things live
+    home: Path = Field(default_factory=default_home, description="data folder (RAG_HOME)")
+    index_dir: Path | None = Field(None, description="index folder; default HOME/index")
+    corpus_dir: Path = DEFAULT_CORPUS
+    prompts_dir: Path = PROMPTS_DIR
+
+    # ingest and chunking
+    max_file_mb: float = Field(20.0, gt=0)
+    chunk_sentences: int = Field(4, ge=1, description="sentences per chunk")
+    chunk_overlap: int = Field(1, ge=0, description="sentences shared by neighbouring chunks")
+    chunk_max_chars: int = Field(900, ge=100)
+
+    # embedding and index
+    embedder: str = Field("all-MiniLM-L6-v2", description="packaged name, ST name or path")
+    embed_batch_size: int = Field(64, ge=1)
+    embed_title: bool = True
+    index_type: Literal["flat", "hnsw", "ivf", "auto"] = "flat"
+    auto_flat_max: int = Field(50_000, ge=1, description="auto: flat below this many chunks")
+    hnsw_m: int = Field(32, ge=4)
+    hnsw_ef_construction: int = Field(80, ge=8)
+    hnsw_ef_search: int = Field(64, ge=1)
+    ivf_nlist: int = Field(0, ge=0, description="0 picks about 4*sqrt(n)")
+    ivf_nprobe: int = Field(16, ge=1)
+
+    # retrieval
+    retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    top_k: int = Field(5, gt=0)
+    candidates: int = Field(50, gt=0, description="per-retriever list length before fusion")
+    rrf_k: int = Field(60, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_sentences:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_sentences "
+                f"({self.chunk_sentences})"
+            )
+        return self
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir or self.home / "index"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def config_path(explicit: Path | None = None) -> Path | None:
+    """The config file in force, or None."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {str(explicit)!r} does not exist; check --config")
+        return explicit
+    if env := os.environ.get("RAG_CONFIG"):
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"RAG_CONFIG points at {env!r}, which does not exist")
+        return path
+    path = default_home() / "config.toml"
+    return path if path.is_file() else None
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from every source; None-valued overrides (unset flags) are ignored."""
+    token = _config_file.set(config_path(config))
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where}: {err['msg']} (got {err.get('input')!r})") from None
+    finally:
+        _config_file.reset(token)

@@ -1,0 +1,82 @@
+"""Shared fixtures: tiny stand-ins for fast tests, the real models loaded once per session."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.settings import DEFAULT_CORPUS, Settings, load_settings
+
+CORPUS = DEFAULT_CORPUS
+SUPERPOD_DOC = "004_dd3f690923d793e8"
+
+
+class HashEmbedder:
+    """Bag-of-words hashed into 64 dimensions: deterministic, instant, no model files."""
+
+    dim = 64
+
+    def __init__(self, name: str = "hash-test") -> None:
+        self.name = name
+        self.calls: list[int] = []  # how many texts each embed() call received
+
+    def warm_up(self) -> None:
+        pass
+
+    def embed(self, texts: list[str], progress: bool | None = None) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+    @property
+    def embedded(self) -> int:
+        return sum(self.calls)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(home=tmp_path / "home", embedder="hash-test")
+
+
+@pytest.fixture
+def embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    return target
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from rag.embedder import Embedder
+
+    embedder = Embedder("all-MiniLM-L6-v2")
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embedder):
+    """The default configuration over the bundled corpus, index built once per session."""
+    from rag.assistant import Assistant
+
+    home = tmp_path_factory.mktemp("real-home")
+    assistant = Assistant(load_settings(home=home), embedder=real_embedder)
+    assistant.build_index()
+    return assistant

@@ -1,0 +1,175 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.builder import IndexBuilder
+from index.store import IndexStore
+from rag.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexMissingError,
+    RagError,
+)
+from rag.settings import load_settings
+from tests.conftest import HashEmbedder
+
+DOC_004 = "004_dd3f690923d793e8"
+
+
+@pytest.fixture
+def builder(settings, embedder):
+    return IndexBuilder(settings, embedder)
+
+
+def _load(settings):
+    return IndexStore(settings.index_path).load(settings)
+
+
+class TestBuild:
+    def test_build_saves_everything_the_manifest_promises(self, builder, settings, corpus_copy):
+        report = builder.build([corpus_copy])
+        assert sorted(report.added) == sorted(p.stem for p in corpus_copy.iterdir())
+        index = _load(settings)
+        m = index.manifest
+        assert m.format == "news-rag-index v1"
+        assert (m.embedder, m.dim, m.index_type) == ("hash-test", 64, "flat")
+        assert m.chunking == {"sentences": 4, "overlap": 1, "max_chars": 900, "embed_title": True}
+        assert all(len(info["sha256"]) == 64 for info in m.documents.values())
+        assert len(index.chunks) == m.num_chunks == index.faiss_index.ntotal == len(index.vectors)
+        assert report.embedded_chunks == m.num_chunks
+
+    def test_changing_one_file_reembeds_only_its_chunks(self, builder, embedder, settings, corpus_copy):
+        builder.build([corpus_copy])
+        before = _load(settings)
+        path = corpus_copy / f"{DOC_004}.txt"
+        path.write_text(path.read_text() + "\nHuawei also showed a new liquid cooling rack.\n")
+        embedder.calls.clear()
+        report = builder.build([corpus_copy])
+        after = _load(settings)
+        n_004 = len(after.chunks_of(DOC_004))
+        assert report.updated == [DOC_004] and not report.added
+        assert embedder.calls == [n_004]  # one batch, only the changed document's chunks
+        for doc_id in after.documents:
+            if doc_id != DOC_004:
+                old_rows = [i for i, c in enumerate(before.chunks) if c.doc_id == doc_id]
+                new_rows = [i for i, c in enumerate(after.chunks) if c.doc_id == doc_id]
+                np.testing.assert_array_equal(before.vectors[old_rows], after.vectors[new_rows])
+        assert any("liquid cooling" in c.text for c in after.chunks_of(DOC_004))
+
+    def test_unchanged_rebuild_embeds_nothing(self, builder, embedder, corpus_copy):
+        builder.build([corpus_copy])
+        embedder.calls.clear()
+        report = builder.build([corpus_copy])
+        assert embedder.calls == [] and len(report.unchanged) == 5
+
+    def test_removed_file_is_dropped(self, builder, settings, corpus_copy):
+        builder.build([corpus_copy])
+        (corpus_copy / f"{DOC_004}.txt").unlink()
+        report = builder.build([corpus_copy])
+        assert report.removed == [DOC_004]
+        assert DOC_004 not in _load(settings).documents
+
+    def test_add_and_remove(self, builder, embedder, settings, corpus_copy, tmp_path: Path):
+        builder.build([corpus_copy])
+        new = tmp_path / "new_story.md"
+        new.write_text("Chip news\nA new fab opened in Dresden. It makes 300mm wafers.")
+        embedder.calls.clear()
+        report = builder.add([new])
+        assert report.added == ["new_story"] and len(report.unchanged) == 5
+        assert sum(embedder.calls) == len(_load(settings).chunks_of("new_story"))
+        builder.remove(["new_story"])
+        assert "new_story" not in _load(settings).documents
+        with pytest.raises(RagError, match="no such document id"):
+            builder.remove(["nope"])
+
+    def test_empty_corpus_is_a_clear_error(self, builder, tmp_path: Path):
+        (tmp_path / "empty").mkdir()
+        with pytest.raises(RagError, match="no usable articles"):
+            builder.build([tmp_path / "empty"])
+
+    def test_missing_path(self, builder, tmp_path: Path):
+        with pytest.raises(RagError, match="path not found"):
+            builder.build([tmp_path / "nowhere"])
+
+    @pytest.mark.parametrize("kind", ["hnsw", "ivf", "auto"])
+    def test_other_index_types(self, tmp_path, embedder, corpus_copy, kind):
+        s = load_settings(home=tmp_path / "h", embedder="hash-test", index_type=kind)
+        IndexBuilder(s, embedder).build([corpus_copy])
+        index = _load(s)
+        assert index.manifest.index_type == ("flat" if kind == "auto" else kind)
+        scores, rows = index.dense(index.vectors[3], 5)
+        assert rows[0] == 3
+
+
+class TestLoadChecks:
+    def test_missing_index(self, settings):
+        with pytest.raises(IndexMissingError, match="run `python -m rag index build`"):
+            _load(settings)
+
+    def test_other_embedder(self, builder, settings, corpus_copy):
+        builder.build([corpus_copy])
+        other = settings.model_copy(update={"embedder": "all-MiniLM-L6-v2"})
+        with pytest.raises(IndexMismatchError, match="built with embedder 'hash-test'.*--rebuild"):
+            _load(other)
+
+    def test_other_chunking(self, builder, settings, corpus_copy):
+        builder.build([corpus_copy])
+        other = settings.model_copy(update={"chunk_sentences": 6})
+        with pytest.raises(IndexMismatchError, match="chunked with other settings"):
+            _load(other)
+
+    def test_other_format(self, builder, settings, corpus_copy):
+        builder.build([corpus_copy])
+        store = IndexStore(settings.index_path)
+        manifest = store.current_dir() / "manifest.json"
+        manifest.write_text(manifest.read_text().replace("news-rag-index v1", "news-rag-index v0"))
+        with pytest.raises(IndexMismatchError, match="format"):
+            _load(settings)
+
+    def test_truncated_faiss_file_is_detected_and_build_repairs(self, builder, settings, corpus_copy):
+        builder.build([corpus_copy])
+        faiss_file = IndexStore(settings.index_path).current_dir() / "faiss.index"
+        faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+        with pytest.raises(IndexCorruptError, match="index build"):
+            _load(settings)
+        builder.build([corpus_copy])
+        assert len(_load(settings).chunks) > 0
+
+    def test_chunks_and_vectors_disagree(self, builder, settings, corpus_copy):
+        builder.build([corpus_copy])
+        folder = IndexStore(settings.index_path).current_dir()
+        lines = (folder / "chunks.jsonl").read_text().splitlines()
+        (folder / "chunks.jsonl").write_text("\n".join(lines[:-2]) + "\n")
+        with pytest.raises(IndexCorruptError, match="disagree in size"):
+            _load(settings)
+
+
+class TestAtomicWrites:
+    def test_crash_mid_write_leaves_previous_index_loadable(self, builder, settings, corpus_copy,
+                                                            monkeypatch):
+        builder.build([corpus_copy])
+        before = _load(settings)
+        (corpus_copy / f"{DOC_004}.txt").unlink()
+
+        def crash(*args, **kwargs):
+            raise KeyboardInterrupt("killed mid-write")
+
+        monkeypatch.setattr("index.store.save_faiss", crash)
+        with pytest.raises(KeyboardInterrupt):
+            builder.build([corpus_copy])
+        monkeypatch.undo()
+        after = _load(settings)
+        assert after.manifest.documents == before.manifest.documents
+        assert len(after.chunks) == len(before.chunks)
+        # the next build cleans the half-written generation up
+        builder.build([corpus_copy])
+        leftovers = [p.name for p in settings.index_path.iterdir() if p.name.startswith((".tmp", "gen-"))]
+        assert len(leftovers) == 1
+
+    def test_second_writer_is_refused(self, builder, settings, corpus_copy):
+        store = IndexStore(settings.index_path)
+        with store.lock(), pytest.raises(IndexLockedError, match="another process is writing"):
+            IndexBuilder(settings, HashEmbedder()).build([corpus_copy])
+        builder.build([corpus_copy])  # the lock is free again afterwards

@@ -1,0 +1,85 @@
+import pytest
+
+from rag.chunking import Chunker, is_heading, split_sentences
+from rag.ingest import load_documents
+from rag.types import Document
+from tests.conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def docs():
+    docs, skipped = load_documents([CORPUS], 10**7)
+    assert not skipped
+    return docs
+
+
+def _doc(text: str) -> Document:
+    return Document(doc_id="d", title="T", text=text, source="d.txt", sha256="x")
+
+
+class TestSplitSentences:
+    def test_spans_point_into_the_text(self, docs):
+        for doc in docs:
+            for s in split_sentences(doc.text):
+                assert doc.text[s.start : s.end] == s.text
+                assert s.text == s.text.strip()
+
+    def test_abbreviations_do_not_split(self):
+        text = "The U.S. placed it on a blacklist in 2019. That move cut off TSMC."
+        assert [s.text for s in split_sentences(text)] == [
+            "The U.S. placed it on a blacklist in 2019.",
+            "That move cut off TSMC.",
+        ]
+
+    def test_sentences_never_cross_lines(self):
+        sents = split_sentences("What happened\nHuawei announced a plan. It is big.")
+        assert [s.text for s in sents] == ["What happened", "Huawei announced a plan.", "It is big."]
+        assert is_heading(sents[0]) and not is_heading(sents[1])
+
+
+class TestChunker:
+    def test_init(self):
+        c = Chunker(sentences=3, overlap=1, max_chars=500)
+        assert (c.sentences, c.overlap, c.max_chars) == (3, 1, 500)
+
+    def test_invalid_overlap(self):
+        with pytest.raises(ValueError, match="overlap must be in"):
+            Chunker(sentences=2, overlap=2)
+
+    def test_invalid_size(self):
+        with pytest.raises(ValueError, match="sentences must be at least 1"):
+            Chunker(sentences=0)
+
+    def test_run_ids_spans_and_whole_sentences(self, docs):
+        for doc in docs:
+            chunks = Chunker(sentences=4, overlap=1).run(doc)
+            all_sents = split_sentences(doc.text)
+            starts = {s.start for s in all_sents}
+            ends = {s.end for s in all_sents}
+            assert [c.chunk_id for c in chunks] == [f"{doc.doc_id}:{i}" for i in range(len(chunks))]
+            for c in chunks:
+                assert c.doc_id == doc.doc_id and c.title == doc.title
+                assert doc.text[c.start : c.end] == c.text
+                assert c.start in starts and c.end in ends  # never cut inside a sentence
+                assert c.sentences[0].start == c.start and c.sentences[-1].end == c.end
+            covered = {s for c in chunks for s in c.sentences}
+            assert covered == set(all_sents)  # nothing lost
+
+    def test_overlap_and_size(self):
+        text = " ".join(f"Sentence number {i} is here." for i in range(10))
+        chunks = Chunker(sentences=4, overlap=1).run(_doc(text))
+        assert [len(c.sentences) for c in chunks] == [4, 4, 4]
+        assert chunks[0].sentences[-1] == chunks[1].sentences[0]
+
+    def test_heading_travels_with_its_paragraph(self):
+        text = "First fact here. Second fact here.\nWhat happened\nThird fact here. Fourth one."
+        chunks = Chunker(sentences=2, overlap=0).run(_doc(text))
+        assert [c.text for c in chunks] == [
+            "First fact here. Second fact here.",
+            "What happened\nThird fact here. Fourth one.",
+        ]
+
+    def test_max_chars_caps_a_chunk(self):
+        text = " ".join(["A fairly long sentence that takes up room in the chunk."] * 6)
+        chunks = Chunker(sentences=6, overlap=0, max_chars=130).run(_doc(text))
+        assert all(len(c.text) <= 130 for c in chunks)

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, ["--home", str(tmp_path / "home"), *args])
+
+    return invoke
+
+
+class TestHelp:
+    @pytest.mark.parametrize("args", [[], ["index"], ["index", "build"], ["search"]])
+    def test_help_teaches_with_examples(self, run, args):
+        result = run(*args, "--help")
+        assert result.exit_code == 0
+        assert "Usage:" in result.output
+
+    def test_build_help_has_examples(self, run):
+        assert "python -m rag index build --rebuild" in run("index", "build", "--help").output
+
+
+class TestErrors:
+    def test_search_without_index_is_one_clear_line(self, run):
+        result = run("search", "anything")
+        assert result.exit_code == 1
+        assert len(result.output.strip().splitlines()) == 1
+        assert result.output.startswith("Error: no index at ")
+        assert "run `python -m rag index build` first" in result.output
+        assert "Traceback" not in result.output
+
+    def test_bad_setting_is_one_clear_line(self, run, monkeypatch):
+        monkeypatch.setenv("RAG_TOP_K", "0")
+        result = run("search", "anything")
+        assert result.exit_code == 1
+        assert "invalid setting top_k: Input should be greater than 0 (got '0')" in result.output
+
+    def test_missing_config_file(self, run, tmp_path):
+        result = run("--config", str(tmp_path / "nope.toml"), "index", "status")
+        assert result.exit_code == 1 and "does not exist" in result.output
+
+
+@pytest.mark.models
+class TestRealCli:
+    def test_build_status_search(self, run, corpus_copy):
+        result = run("index", "build", str(corpus_copy))
+        assert result.exit_code == 0, result.output
+        assert "5 documents" in result.output and "5 added" in result.output
+        status = run("index", "status")
+        assert "documents: 5" in status.output and "stale:     no" in status.output
+        (corpus_copy / "000_f1d9c9f888274f11.txt").write_text("Changed text about chips and clusters.")
+        assert "1 changed (000_f1d9c9f888274f11)" in run("index", "status").output
+        search = run("search", "How many graphics cards can the SuperPoD Interconnect link?", "-k", "2")
+        assert search.exit_code == 0
+        assert search.output.startswith("[1] 004_dd3f690923d793e8:")

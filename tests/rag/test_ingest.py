@@ -1,0 +1,108 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IngestError
+from rag.ingest import load_document, load_documents
+from tests.conftest import CORPUS
+from tests.pdf_fixture import write_pdf
+
+MB = 10**6
+
+
+class TestLoadDocument:
+    def test_corpus_ids_and_titles(self):
+        docs, skipped = load_documents([CORPUS], 10 * MB)
+        assert not skipped
+        titles = {d.doc_id: d.title for d in docs}
+        assert titles["000_f1d9c9f888274f11"] == "Huawei Commits Over $10B to Auto AI Investment"
+        # the junk-damaged first line is passed over for the real headline
+        assert titles["001_8c1d38af6cb48cef"] == "Huawei Invests $11.7B in Autopilot Training Compute"
+        # a lead paragraph yields its first sentence
+        assert titles["002_d9581511429aa304"].startswith("The Huawei AI strategy has quickly evolved")
+        assert all(len(d.sha256) == 64 for d in docs)
+
+    def test_html_uses_a_parser_and_the_title_tag(self, tmp_path: Path):
+        page = tmp_path / "story.html"
+        page.write_text(
+            "<html><head><title>Chips &amp; Clusters</title><script>var x = '<p>no</p>';</script>"
+            "</head><body><nav>Home | About</nav><h1>Headline here</h1>"
+            "<p>Huawei linked <b>15,000</b> cards.</p><p>Second paragraph.</p></body></html>"
+        )
+        doc = load_document(page, MB)
+        assert doc.doc_id == "story"
+        assert doc.title == "Chips & Clusters"
+        assert "Huawei linked\n15,000\ncards." in doc.text or "Huawei linked 15,000 cards." in doc.text
+        assert "var x" not in doc.text and "Home | About" not in doc.text
+
+    def test_pdf_text_is_extracted(self, tmp_path: Path):
+        pdf = write_pdf(tmp_path / "memo.pdf", ["Huawei SuperPoD memo", "It links 15,000 cards."])
+        doc = load_document(pdf, MB)
+        assert doc.title == "Huawei SuperPoD memo"
+        assert "15,000 cards" in doc.text
+
+    def test_pdf_without_text_is_refused(self, tmp_path: Path):
+        pdf = write_pdf(tmp_path / "scan.pdf", [])
+        with pytest.raises(IngestError, match="no usable text"):
+            load_document(pdf, MB)
+
+    def test_non_utf8_text_is_decoded(self, tmp_path: Path):
+        path = tmp_path / "latin.txt"
+        path.write_bytes("Café culture in Zürich is “busy” today.".encode("cp1252"))
+        assert load_document(path, MB).text == "Café culture in Zürich is “busy” today."
+
+    @pytest.mark.parametrize(
+        ("name", "content", "reason"),
+        [
+            ("empty.txt", b"", "empty file"),
+            ("blank.md", b"  \n\n ", "empty file"),
+            ("blob.txt", b"\x00\x01\x02binary\x00", "binary content"),
+            ("sheet.xlsx", b"PK\x03\x04", "unsupported type '.xlsx'"),
+            ("noext", b"hello there world", "unsupported type '(none)'"),
+        ],
+    )
+    def test_bad_files_name_the_reason(self, tmp_path: Path, name: str, content: bytes, reason: str):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(IngestError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+            load_document(path, MB)
+
+    def test_too_large(self, tmp_path: Path):
+        path = tmp_path / "big.txt"
+        path.write_text("word " * 1000)
+        with pytest.raises(IngestError, match="too large"):
+            load_document(path, 100)
+
+
+class TestLoadDocuments:
+    def test_bad_files_are_skipped_and_good_ones_kept(self, corpus_copy: Path):
+        (corpus_copy / "empty.txt").write_text("")
+        (corpus_copy / "copy_of_004.txt").write_bytes((corpus_copy / "004_dd3f690923d793e8.txt").read_bytes())
+        (corpus_copy / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+        as_root = os.geteuid() == 0  # root reads anything, so only others can test this
+        if not as_root:
+            unreadable = corpus_copy / "locked.txt"
+            unreadable.write_text("some words here")
+            unreadable.chmod(0)
+        loop = corpus_copy / "loop"
+        os.symlink(loop, loop)  # a symlink loop must not hang or crash the walk
+        docs, skipped = load_documents([corpus_copy], 10 * MB)
+        assert sorted(d.doc_id for d in docs) == sorted(p.stem for p in CORPUS.iterdir())
+        reasons = {Path(s.path).name: s.reason for s in skipped}
+        assert reasons["empty.txt"] == "empty file"
+        assert reasons["copy_of_004.txt"].startswith("duplicate of")
+        assert reasons["image.png"].startswith("unsupported type")
+        assert "loop" in reasons
+        if not as_root:
+            assert reasons["locked.txt"].startswith("unreadable")
+        assert all(str(s).startswith("skipped ") for s in skipped)
+
+    def test_same_id_twice_is_skipped(self, tmp_path: Path):
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        (tmp_path / "a" / "story.txt").write_text("One story about chips and clusters.")
+        (tmp_path / "b" / "story.md").write_text("Another story about mining trucks.")
+        docs, skipped = load_documents([tmp_path], MB)
+        assert len(docs) == 1
+        assert "duplicate id 'story'" in skipped[0].reason
