@@ -99,7 +99,7 @@ class TestBuild:
         IndexBuilder(s, embedder).build([corpus_copy])
         index = _load(s)
         assert index.manifest.index_type == ("flat" if kind == "auto" else kind)
-        scores, rows = index.dense(index.vectors[3], 5)
+        _scores, rows = index.dense(index.vectors[3], 5)
         assert rows[0] == 3
 
 
@@ -111,7 +111,7 @@ class TestLoadChecks:
     def test_other_embedder(self, builder, settings, corpus_copy):
         builder.build([corpus_copy])
         other = settings.model_copy(update={"embedder": "all-MiniLM-L6-v2"})
-        with pytest.raises(IndexMismatchError, match="built with embedder 'hash-test'.*--rebuild"):
+        with pytest.raises(IndexMismatchError, match=r"built with embedder 'hash-test'.*--rebuild"):
             _load(other)
 
     def test_other_chunking(self, builder, settings, corpus_copy):
@@ -147,8 +147,9 @@ class TestLoadChecks:
 
 
 class TestAtomicWrites:
-    def test_crash_mid_write_leaves_previous_index_loadable(self, builder, settings, corpus_copy,
-                                                            monkeypatch):
+    def test_crash_mid_write_leaves_previous_index_loadable(
+        self, builder, settings, corpus_copy, monkeypatch
+    ):
         builder.build([corpus_copy])
         before = _load(settings)
         (corpus_copy / f"{DOC_004}.txt").unlink()

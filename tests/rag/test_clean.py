@@ -1,7 +1,7 @@
 import re
 
-from rag.clean import clean_text, has_junk
 from rag.chunking import Chunker
+from rag.clean import clean_text, has_junk
 from rag.ingest import load_document
 from tests.conftest import CORPUS
 

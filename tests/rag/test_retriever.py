@@ -20,7 +20,7 @@ class TestRetriever:
         assert (r.mode, r.top_k, r.candidates, r.rrf_k) == ("dense", 3, 3, 10)
 
     def test_invalid_top_k(self, index, embedder):
-        with pytest.raises(ValueError, match="top_k must be greater than 0. Currently, top_k is 0"):
+        with pytest.raises(ValueError, match=r"top_k must be greater than 0\. Currently, top_k is 0"):
             Retriever(index, embedder, top_k=0)
 
     def test_invalid_mode(self, index, embedder):
