@@ -19,18 +19,26 @@ from typing import Any
 from index.builder import BuildReport, IndexBuilder
 from index.store import IndexStore, SearchIndex
 from rag.embedder import Embedder, make_embedder
+from rag.generator import Generator, make_generator
+from rag.pipeline import Answerer
+from rag.prompting import PromptLibrary
 from rag.retriever import Retriever
 from rag.settings import Settings, load_settings
-from rag.types import Hit
+from rag.types import Answer, Hit
 
 
 class Assistant:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None
+    ) -> None:
         self.settings = settings
         self.store = IndexStore(settings.index_path)
         self.embedder = embedder or make_embedder(settings)
+        self.generator = generator if generator is not None else make_generator(settings)
+        self.prompts = PromptLibrary(settings.prompts_dir)
         self._index: SearchIndex | None = None
         self._retriever: Retriever | None = None
+        self._answerer: Answerer | None = None
 
     @classmethod
     def from_settings(cls, config: Path | None = None, **overrides: Any) -> Assistant:
@@ -51,7 +59,7 @@ class Assistant:
         return self._retriever
 
     def _updated(self, report: BuildReport) -> BuildReport:
-        self._index = self._retriever = None  # reload the new generation on next use
+        self._index = self._retriever = self._answerer = None  # reload the new generation on next use
         return report
 
     def build_index(self, paths: Iterable[Path] | None = None, rebuild: bool = False) -> BuildReport:
@@ -67,3 +75,23 @@ class Assistant:
     # retrieval
     def search(self, query: str, top_k: int | None = None) -> list[Hit]:
         return self.retriever.run(query, top_k=top_k)
+
+    # answers
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            self._answerer = Answerer(self.retriever, self.generator, self.prompts, self.settings)
+        return self._answerer
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        """Answer with verified citations, or refuse.
+
+        >>> answer = Assistant.from_settings().ask("How many graphics cards can the SuperPoD link?")
+        >>> answer.citations[0].doc_id
+        '004_dd3f690923d793e8'
+        """
+        return self.answerer.run(question, history)
+
+    def stream(self, question: str, history: list[dict[str, str]] | None = None):
+        """Yield raw tokens while the model writes, then the final verified Answer."""
+        yield from self.answerer.stream(question, history)

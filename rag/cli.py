@@ -181,6 +181,90 @@ def search(ctx: click.Context, question: str, top_k: int | None, retrieval: str 
         click.echo("    " + " ".join(hit.chunk.text.split())[:400])
 
 
+GENERATOR_HELP = "qwen2.5-coder-0.5b-instruct (default), gemma-3-270m, a model path, or 'extractive'."
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "--top-k", type=int, help="Passages to retrieve [default: 5].")
+@click.option("-g", "--generator", help=GENERATOR_HELP)
+@click.option("--no-verify", is_flag=True, default=None, help="Skip per-sentence citation checks.")
+@click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
+@click.pass_context
+@_fail_cleanly
+def ask(
+    ctx: click.Context,
+    question: str,
+    top_k: int | None,
+    generator: str | None,
+    no_verify: bool | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from the indexed articles, citing the sentence behind each claim.
+
+    When the articles do not answer it, the reply says so; when they disagree, it shows
+    both sides.
+
+    \b
+    Examples:
+      python -m rag ask "How many graphics cards can the SuperPoD Interconnect link?"
+      python -m rag ask "How much is Huawei investing in smart driving?" --json
+      python -m rag ask "Who founded Huawei?" -g extractive
+    """
+    import json as jsonlib
+
+    assistant = _assistant(ctx, top_k=top_k, generator=generator, verify=False if no_verify else None)
+    answer = assistant.ask(question)
+    if as_json:
+        click.echo(jsonlib.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    style = {"refusal": "yellow", "premise": "yellow", "conflict": "magenta"}.get(answer.mode)
+    click.echo(click.style(answer.answer, fg=style, bold=True))
+    if answer.citations:
+        click.echo("\nSources:")
+    for c in answer.citations:
+        click.echo(f"  [{c.marker}] {c.title} ({c.chunk_id}, chars {c.start}-{c.end})")
+        click.echo(f"      “{c.text}”")
+    click.echo(click.style(f"\n{answer.mode}, {answer.latency_s:.2f}s", dim=True))
+
+
+@cli.command()
+@click.argument("questions", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Answers file (JSON lines). Re-running with the same file resumes.",
+)
+@click.option("-g", "--generator", help=GENERATOR_HELP)
+@click.option("--no-verify", is_flag=True, default=None, help="Skip per-sentence citation checks.")
+@click.pass_context
+@_fail_cleanly
+def batch(
+    ctx: click.Context, questions: Path, out: Path, generator: str | None, no_verify: bool | None
+) -> None:
+    """Answer every question in QUESTIONS and write one JSON line per question to --out.
+
+    QUESTIONS is .jsonl (objects with "question", optional "id" and "history"), .csv (a
+    "question" column, optional "id") or .txt (one question a line). A bad line becomes a
+    record with an "error" field and the run goes on; the exit code is 1 if any line failed.
+    Interrupted? Run the same command again: answered ids are skipped.
+
+    \b
+    Examples:
+      python -m rag batch questions.txt --out answers.jsonl
+      python -m rag batch eval/dev.jsonl -o dev-answers.jsonl -g extractive
+    """
+    from rag.batch import run_batch
+
+    assistant = _assistant(ctx, generator=generator, verify=False if no_verify else None)
+    summary = run_batch(assistant.ask, questions, out)
+    click.echo(f"{summary.line()}\nanswers: {out}")
+    if summary.failed:
+        ctx.exit(1)
+
+
 def _print_report(report, root: Path) -> None:
     for item in report.skipped:
         click.echo(str(item), err=True)

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(None, description="index folder; default HOME/index")
     corpus_dir: Path = DEFAULT_CORPUS
     prompts_dir: Path = PROMPTS_DIR
+    models_dir: Path | None = Field(None, description="converted models; default HOME/models")
 
     # ingest and chunking
     max_file_mb: float = Field(20.0, gt=0)
@@ -67,6 +68,30 @@ class Settings(BaseSettings):
     candidates: int = Field(50, gt=0, description="per-retriever list length before fusion")
     rrf_k: int = Field(60, gt=0)
 
+    # generation
+    generator: str = Field(
+        "qwen2.5-coder-0.5b-instruct",
+        description="packaged name (qwen2.5-coder-0.5b-instruct, gemma-3-270m), HF name or path, "
+        "or 'extractive' for no model",
+    )
+    dtype: Literal["float32", "bfloat16"] = "bfloat16"
+    threads: int = Field(0, ge=0, description="torch threads; 0 lets torch decide")
+    max_new_tokens: int = Field(80, ge=8)
+    passages: int = Field(3, ge=1, description="retrieved passages shown to the model")
+    max_question_chars: int = Field(1000, ge=20, description="longer questions are cut here")
+
+    # grounding: every threshold below is calibrated on the whole dev set, never per question
+    verify: bool = True
+    lexical_weight: float = Field(0.3, ge=0, description="weight of term overlap in evidence scores")
+    gate_min_score: float = Field(0.2, description="refuse below this best-sentence score")
+    gate_min_coverage: float = Field(0.0, ge=0, le=1, description="refuse below this term coverage")
+    support_min_similarity: float = Field(0.6, description="answer sentence vs passage sentence")
+    support_min_overlap: float = Field(0.6, ge=0, le=1, description="or this share of shared terms")
+    conflict_min_similarity: float = Field(0.6, description="two sentences state the same thing")
+    conflict_min_overlap: float = Field(0.3, ge=0, le=1, description="share of question terms in each")
+    extractive_margin: float = Field(0.05, ge=0, description="add a second sentence this close")
+    premise_checks: bool = True
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_sentences:
@@ -79,6 +104,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.index_dir or self.home / "index"
+
+    @property
+    def models_path(self) -> Path:
+        return self.models_dir or self.home / "models"
 
     @classmethod
     def settings_customise_sources(

@@ -71,12 +71,49 @@ def real_embedder():
     return embedder
 
 
+# Converting a packaged GGUF takes about a minute; every test session on a machine shares one
+# converted copy in the user's data folder (or $RAG_HOME), like a user's own runs do.
+MODELS_CACHE = Settings().models_path
+
+
 @pytest.fixture(scope="session")
 def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embedder):
     """The default configuration over the bundled corpus, index built once per session."""
     from rag.assistant import Assistant
 
     home = tmp_path_factory.mktemp("real-home")
-    assistant = Assistant(load_settings(home=home), embedder=real_embedder)
+    assistant = Assistant(load_settings(home=home, models_dir=MODELS_CACHE), embedder=real_embedder)
     assistant.build_index()
+    return assistant
+
+
+class FakeGenerator:
+    """Replies with a fixed text, streamed word by word: lets tests drive every pipeline path."""
+
+    name = "fake"
+    chat = True
+
+    def __init__(self, reply: str = "") -> None:
+        self.reply = reply
+        self.prompts: list = []
+
+    def warm_up(self) -> None:
+        pass
+
+    def stream(self, prompt, max_new_tokens: int):
+        self.prompts.append(prompt)
+        for i, word in enumerate(self.reply.split(" ")):
+            yield word if i == 0 else " " + word
+
+    def generate(self, prompt, max_new_tokens: int) -> str:
+        return "".join(self.stream(prompt, max_new_tokens))
+
+
+@pytest.fixture
+def hash_assistant(settings, embedder, corpus_copy):
+    """The whole pipeline over the real corpus with stand-in models."""
+    from rag.assistant import Assistant
+
+    assistant = Assistant(settings, embedder=embedder, generator=FakeGenerator())
+    assistant.build_index([corpus_copy])
     return assistant

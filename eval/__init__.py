@@ -1,0 +1,1 @@
+"""Evaluation: the dev question set, metrics, runner, report and comparisons."""

@@ -1,0 +1,54 @@
+"""Calibrate the answerability gate on the whole dev set (never per question).
+
+For every question we record the gate's two signals; then a grid search picks the thresholds
+that make the most correct gate decisions (refuse what should be refused, pass the rest).
+Plain accuracy, not balanced: users ask far more answerable questions than not, and a gate
+that refuses answerable questions to catch every unanswerable one is a worse product.
+The result is printed for a person to copy into the settings defaults; nothing is written
+automatically.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eval.dataset import load_dev_set
+from rag.assistant import Assistant
+from rag.settings import load_settings
+
+
+def gate_signals(assistant: Assistant) -> list[tuple[bool, float, float, bool]]:
+    """(should_refuse, best_score, coverage, missing_name) per dev question."""
+    answerer = assistant.answerer
+    rows = []
+    for q in load_dev_set():
+        standalone = answerer.rewriter.run(q.question, q.history)
+        vector = answerer.retriever.embed_query(standalone)
+        hits = answerer.retriever.run(standalone, query_vector=vector)
+        evidence = answerer.scorer.run(standalone, hits, vector)
+        d = answerer.gate.run(standalone, hits, evidence)
+        rows.append((q.should_refuse, d.best_score, d.coverage, bool(d.missing)))
+    return rows
+
+
+def calibrate_gate() -> str:
+    assistant = Assistant(load_settings(generator="extractive", premise_checks=False))
+    rows = gate_signals(assistant)
+    refuse = np.array([r[0] for r in rows])
+    score = np.array([r[1] for r in rows])
+    cover = np.array([r[2] for r in rows])
+    missing = np.array([r[3] for r in rows])
+    best = (-1.0, 0.0, 0.0)
+    for s in np.round(np.arange(0.2, 1.2, 0.01), 2):
+        for c in np.round(np.arange(0.0, 1.01, 0.05), 2):
+            pred = missing | (score < s) | (cover < c)
+            acc = float((pred == refuse).mean())
+            if acc > best[0] + 1e-9:
+                best = (acc, float(s), float(c))
+    bal, s, c = best
+    pred = missing | (score < s) | (cover < c)
+    return (
+        f"gate_min_score={s} gate_min_coverage={c}: decision accuracy {bal:.3f} "
+        f"(refuses {int((pred & refuse).sum())}/{int(refuse.sum())} that should be refused, "
+        f"{int((pred & ~refuse).sum())}/{int((~refuse).sum())} that should be answered)"
+    )

@@ -1,0 +1,160 @@
+"""Metrics over answered eval questions. No model judges anything here.
+
+Each metric returns a MetricResult: the overall score and one score per question (None where
+the metric does not apply), so a report can show which questions failed. Citation support is
+lexical: a cited passage supports an answer sentence when it contains one of the question's
+gold sentences, or when every number and name of the answer sentence appears in the cited
+sentence and they share most content terms.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from eval.dataset import EvalQuestion
+from rag.textutil import content_terms, normalise, numbers
+from rag.types import Chunk
+from rag.verify import split_answer
+
+MARKER = re.compile(r"\[(\d+)\]")
+SUPPORT_OVERLAP = 0.5
+
+
+@dataclass
+class MetricResult:
+    score: float
+    individual_scores: list[float | None]
+
+
+def _mean(values: list[float | None]) -> float:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else 0.0
+
+
+def matches(answer_text: str, groups: list[list[str]]) -> bool:
+    text = normalise(answer_text)
+    return all(any(normalise(alt) in text for alt in group) for group in groups)
+
+
+def answer_accuracy(questions: list[EvalQuestion], records: list[dict[str, Any]]) -> MetricResult:
+    """Answerable: accepted strings present and not refused. Refusal types: refused."""
+    scores: list[float | None] = []
+    for q, r in zip(questions, records):
+        if "error" in r:
+            scores.append(0.0)
+        elif q.should_refuse:
+            scores.append(float(bool(r["refused"])))
+        else:
+            scores.append(float(not r["refused"] and matches(r["answer"], q.answers)))
+    return MetricResult(_mean(scores), scores)
+
+
+def refusal_precision(questions: list[EvalQuestion], records: list[dict[str, Any]]) -> MetricResult:
+    scores = [float(q.should_refuse) if r.get("refused") else None for q, r in zip(questions, records)]
+    return MetricResult(_mean(scores), scores)
+
+
+def refusal_recall(questions: list[EvalQuestion], records: list[dict[str, Any]]) -> MetricResult:
+    scores = [float(bool(r.get("refused"))) if q.should_refuse else None for q, r in zip(questions, records)]
+    return MetricResult(_mean(scores), scores)
+
+
+def _gold_rank(q: EvalQuestion, ranked: list[Chunk], by: str) -> int | None:
+    for rank, chunk in enumerate(ranked, 1):
+        if by == "doc" and chunk.doc_id in q.doc_ids:
+            return rank
+        if by == "sentence" and any(g in chunk.text for g in q.gold_sentences):
+            return rank
+    return None
+
+
+def retrieval_recall(
+    questions: list[EvalQuestion], rankings: list[list[Chunk]], k: int, by: str = "doc"
+) -> MetricResult:
+    """Share of gold documents (or gold sentences) found in the top k passages."""
+    scores: list[float | None] = []
+    for q, ranked in zip(questions, rankings):
+        if q.should_refuse:
+            scores.append(None)
+            continue
+        top = ranked[:k]
+        if by == "doc":
+            found = sum(any(c.doc_id == d for c in top) for d in q.doc_ids)
+            scores.append(found / len(q.doc_ids))
+        else:
+            found = sum(any(g in c.text for c in top) for g in q.gold_sentences)
+            scores.append(found / len(q.gold_sentences))
+    return MetricResult(_mean(scores), scores)
+
+
+def mrr(questions: list[EvalQuestion], rankings: list[list[Chunk]], by: str = "doc") -> MetricResult:
+    scores: list[float | None] = []
+    for q, ranked in zip(questions, rankings):
+        if q.should_refuse:
+            scores.append(None)
+            continue
+        rank = _gold_rank(q, ranked, by)
+        scores.append(1.0 / rank if rank else 0.0)
+    return MetricResult(_mean(scores), scores)
+
+
+def supports(
+    sentence: str, cited: dict[str, Any], chunk: Chunk | None, q: EvalQuestion, allow_gold: bool = True
+) -> bool:
+    """Does one citation support one answer sentence? Its passage holds a gold sentence (when
+    allowed), or the cited sentence holds every number of the answer sentence and most of its
+    content terms."""
+    passage = chunk.text if chunk else cited["text"]
+    if allow_gold and any(g in passage for g in q.gold_sentences):
+        return True
+    source = cited["text"]
+    if not numbers(sentence) <= numbers(source):
+        return False
+    terms = content_terms(sentence)
+    return bool(terms) and len(terms & content_terms(source)) / len(terms) >= SUPPORT_OVERLAP
+
+
+def citation_scores(
+    questions: list[EvalQuestion], records: list[dict[str, Any]], chunks: dict[str, Chunk]
+) -> dict[str, MetricResult]:
+    """ALCE-style citation recall (each sentence supported by its own citations) and precision
+    (each citation supports its sentence), both with the gold-passage rule; and groundedness,
+    strictly lexical: each sentence's numbers and terms stand in a sentence the answer cites."""
+    recall: list[float | None] = []
+    precision: list[float | None] = []
+    grounded: list[float | None] = []
+    for q, r in zip(questions, records):
+        if "error" in r or r.get("refused") or not r.get("citations"):
+            recall.append(None)
+            precision.append(None)
+            grounded.append(None)
+            continue
+        by_marker = {c["marker"]: c for c in r["citations"]}
+        sents = split_answer(r["answer"])
+        supported, any_supported, cites_ok, cites_all = 0, 0, 0, 0
+        for text, markers in sents:
+            cited = [by_marker[m] for m in markers if m in by_marker]
+            ok = [supports(text, c, chunks.get(c["chunk_id"]), q) for c in cited]
+            supported += any(ok)
+            any_supported += any(supports(text, c, None, q, allow_gold=False) for c in by_marker.values())
+            cites_ok += sum(ok)
+            cites_all += len(ok)
+        recall.append(supported / len(sents) if sents else 0.0)
+        precision.append(cites_ok / cites_all if cites_all else 0.0)
+        grounded.append(any_supported / len(sents) if sents else 0.0)
+    return {
+        "citation_recall": MetricResult(_mean(recall), recall),
+        "citation_precision": MetricResult(_mean(precision), precision),
+        "groundedness": MetricResult(_mean(grounded), grounded),
+    }
+
+
+def latency(records: list[dict[str, Any]]) -> dict[str, float]:
+    values = sorted(r["latency_s"] for r in records if "latency_s" in r)
+    if not values:
+        return {"p50": 0.0, "p95": 0.0}
+    p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+    return {"p50": statistics.median(values), "p95": p95}

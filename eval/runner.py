@@ -1,0 +1,101 @@
+"""Run one configuration over the dev set, through the same batch path users use."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from eval import metrics as m
+from eval.dataset import DEV_SET, EvalQuestion, load_dev_set
+from rag.assistant import Assistant
+from rag.batch import run_batch
+from rag.errors import IndexMissingError
+from rag.settings import load_settings
+
+log = logging.getLogger(__name__)
+RUNS = Path(__file__).with_name("runs")
+RECALL_KS = (1, 3, 5, 10)
+
+
+def run_eval(
+    name: str,
+    overrides: dict[str, Any],
+    questions_path: Path = DEV_SET,
+    out_root: Path = RUNS,
+    limit: int | None = None,
+    embedder=None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    questions = load_dev_set(questions_path)[:limit]
+    settings = load_settings(**overrides)
+    assistant = Assistant(settings, embedder=embedder)
+    try:
+        assistant.index  # noqa: B018 - load now so a missing index is built before timing
+    except IndexMissingError:
+        assistant.build_index()
+    folder = out_root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    qfile = folder / "questions.jsonl"
+    qfile.write_text(
+        "".join(
+            json.dumps({"id": q.id, "question": q.question, "history": q.history or None}) + "\n"
+            for q in questions
+        )
+    )
+    answers = folder / "answers.jsonl"
+    answers.unlink(missing_ok=True)  # a fresh run; resuming is for users' batches
+    started = time.perf_counter()
+    run_batch(assistant.ask, qfile, answers, progress=progress)
+    wall = time.perf_counter() - started
+    records = [json.loads(line) for line in answers.read_text().splitlines()]
+    rankings = [
+        [h.chunk for h in assistant.search(r.get("rewritten_question") or q.question, top_k=10)]
+        for q, r in zip(questions, records)
+    ]
+    summary = score(questions, records, rankings, {c.chunk_id: c for c in assistant.index.chunks})
+    summary.update(
+        name=name,
+        overrides={k: str(v) for k, v in overrides.items()},
+        questions=len(questions),
+        wall_s=round(wall, 1),
+    )
+    (folder / "summary.json").write_text(json.dumps(summary, indent=1))
+    from eval.report import write_report
+
+    write_report(folder, questions, records, summary)
+    return summary
+
+
+def score(questions: list[EvalQuestion], records: list[dict[str, Any]], rankings, chunks) -> dict[str, Any]:
+    results: dict[str, m.MetricResult] = {
+        "accuracy": m.answer_accuracy(questions, records),
+        "refusal_precision": m.refusal_precision(questions, records),
+        "refusal_recall": m.refusal_recall(questions, records),
+        "mrr": m.mrr(questions, rankings, "doc"),
+        "mrr_sentence": m.mrr(questions, rankings, "sentence"),
+        **{f"recall@{k}": m.retrieval_recall(questions, rankings, k, "doc") for k in RECALL_KS},
+        **{f"sentence_recall@{k}": m.retrieval_recall(questions, rankings, k, "sentence") for k in RECALL_KS},
+        **m.citation_scores(questions, records, chunks),
+    }
+    by_type: dict[str, list[float]] = defaultdict(list)
+    for q, s in zip(questions, results["accuracy"].individual_scores):
+        by_type[q.type].append(s or 0.0)
+    answerable = [s for q, s in zip(questions, results["accuracy"].individual_scores) if not q.should_refuse]
+    lat = m.latency(records)
+    return {
+        "metrics": {k: round(v.score, 4) for k, v in results.items()}
+        | {
+            "answerable_accuracy": round(sum(answerable) / max(len(answerable), 1), 4),
+            "latency_p50": round(lat["p50"], 3),
+            "latency_p95": round(lat["p95"], 3),
+        },
+        "accuracy_by_type": {t: round(sum(v) / len(v), 4) for t, v in sorted(by_type.items())},
+        "per_question": [
+            {"id": q.id, "type": q.type, **{k: v.individual_scores[i] for k, v in results.items()}}
+            for i, q in enumerate(questions)
+        ],
+    }

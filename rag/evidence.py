@@ -1,0 +1,98 @@
+"""Score every sentence of the retrieved passages against the question.
+
+Sentences, not chunks, are what answers cite, so this is where the pipeline decides which
+sentence could answer. The score mixes meaning (cosine of MiniLM embeddings) with the share
+of the question's content terms the sentence contains, so that a paraphrase and an exact
+term match both count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunking import is_heading
+from rag.embedder import Embedder
+from rag.textutil import content_terms, numbers
+from rag.types import Chunk, Hit, Sentence
+
+# A sentence that leans on the one before it ("They're using...," he said), or a next sentence
+# that only continues this one ("These include mining, ...").
+BACK_REFERENCE = re.compile(
+    r"^(?:He|She|They|It|This|That|These)\b|\b(?:he|she|they) (?:said|added|explained|wrote)\b"
+)
+CONTINUATION = re.compile(r"^(?:These|This|They|It|That) (?:include|includes|are|is|was|were|use|uses)\b")
+
+
+@dataclass
+class Evidence:
+    sentence: Sentence
+    chunk: Chunk
+    hit_rank: int  # 0-based rank of its chunk in the retrieved list
+    cosine: float
+    overlap: float  # share of the question's content terms found in the sentence
+    score: float
+    vector: np.ndarray  # the sentence's embedding, reused by the conflict check
+
+    @property
+    def display(self) -> str:
+        """The sentence with the neighbours it cannot be read without: a date line above it
+        (timelines put "2021-04" on its own line), the sentence its pronoun points back to
+        ("...," he said), or the sentence that continues it ("These include mining, ...")."""
+        sents = self.chunk.sentences
+        i = sents.index(self.sentence)
+        prev = sents[i - 1] if i > 0 else None
+        nxt = sents[i + 1] if i + 1 < len(sents) else None
+        text = self.sentence.text
+        if prev is not None and is_heading(prev) and numbers(prev.text):
+            return f"{prev.text}: {text}"
+        if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
+            text = f"{prev.text} {text}"
+        if nxt is not None and CONTINUATION.match(nxt.text):
+            text = f"{text} {nxt.text}"
+        return text
+
+
+def informative(sentence: Sentence) -> bool:
+    """Section headings ("What happened") state nothing; "Founded date: 1987" does."""
+    return not is_heading(sentence) or ":" in sentence.text or any(ch.isdigit() for ch in sentence.text)
+
+
+class EvidenceScorer:
+    def __init__(self, embedder: Embedder, lexical_weight: float = 0.3) -> None:
+        self.embedder = embedder
+        self.lexical_weight = lexical_weight
+
+    def run(
+        self, question: str, hits: list[Hit], question_vector: np.ndarray | None = None
+    ) -> list[Evidence]:
+        seen: set[tuple[str, int]] = set()
+        items: list[tuple[Sentence, Chunk, int]] = []
+        for rank, hit in enumerate(hits):
+            for sent in hit.chunk.sentences:
+                key = (hit.chunk.doc_id, sent.start)
+                if not informative(sent):
+                    continue
+                if key not in seen:  # overlapping chunks share sentences
+                    seen.add(key)
+                    items.append((sent, hit.chunk, rank))
+        if not items:
+            return []
+        q_terms = content_terms(question)
+        if question_vector is None:
+            question_vector = self.embedder.embed([question], progress=False)[0]
+        vectors = self.embedder.embed([s.text for s, _, _ in items], progress=False)
+        cosines = vectors @ question_vector
+        out = []
+        for (sent, chunk, rank), cos, vec in zip(items, cosines, vectors):
+            terms = content_terms(sent.text)
+            prev_terms = set()
+            i = chunk.sentences.index(sent)
+            if i > 0 and is_heading(chunk.sentences[i - 1]):
+                prev_terms = content_terms(chunk.sentences[i - 1].text)
+            overlap = len(q_terms & (terms | prev_terms)) / len(q_terms) if q_terms else 0.0
+            score = float(cos) + self.lexical_weight * overlap
+            out.append(Evidence(sent, chunk, rank, float(cos), overlap, score, vec))
+        return sorted(out, key=lambda e: -e.score)

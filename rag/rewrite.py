@@ -1,0 +1,64 @@
+"""Turn a follow-up ("how many chips does it use?") into a standalone question.
+
+The model rewrites with the prompt in prompts/rewrite.j2; when it fails (no model, an empty or
+rambling reply), a rule replaces the first pronoun with the last name the previous answer
+mentioned.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from rag.generator import Generator, Prompt
+from rag.prompting import PromptLibrary
+from rag.textutil import content_terms
+
+log = logging.getLogger(__name__)
+PRONOUN = re.compile(r"\b(it|its|he|his|she|her|they|their|them|this|that|these|those)\b", re.IGNORECASE)
+NAME_RUN = re.compile(r"(?:[A-Z][\w’'\-]*|\d+[A-Za-z]*)(?:\s+(?:[A-Z][\w\-]*|\d+[A-Za-z]*))*")
+MAX_GROWTH = 4  # a rewrite more than this many times longer than the question is rambling
+
+
+def rule_rewrite(question: str, history: list[dict[str, str]]) -> str:
+    if not history or not PRONOUN.search(question):
+        return question
+    last = history[-1]
+    runs = [r.strip() for r in NAME_RUN.findall(last.get("answer", "")) if r.strip()]
+    runs = [r.removesuffix("’s").removesuffix("'s") for r in runs if r.lower() not in {"the", "a", "an"}]
+    subject = runs[-1] if runs else last.get("question", "").rstrip("?")
+    return PRONOUN.sub(
+        lambda m: subject + ("'s" if m.group(1).lower() in {"its", "his", "her", "their"} else ""),
+        question,
+        count=1,
+    )
+
+
+class QuestionRewriter:
+    def __init__(self, prompts: PromptLibrary, generator: Generator | None, max_new_tokens: int = 40) -> None:
+        self.prompts = prompts
+        self.generator = generator
+        self.max_new_tokens = max_new_tokens
+
+    def run(self, question: str, history: list[dict[str, str]] | None) -> str:
+        if not history:
+            return question
+        if self.generator is not None:
+            text = self.prompts.render("rewrite", history=history[-3:], question=question)
+            try:
+                reply = self.generator.generate(
+                    Prompt(user=text, completion=text, stop=["\n"]), self.max_new_tokens
+                )
+            except Exception:  # any model failure falls back to the rule
+                log.exception("rewrite failed; using the rule")
+                reply = ""
+            reply = reply.strip().splitlines()[0].strip().strip('"') if reply.strip() else ""
+            context = " ".join(f"{t.get('question', '')} {t.get('answer', '')}" for t in history)
+            if (
+                reply
+                and len(reply) <= MAX_GROWTH * max(len(question), 20)
+                and content_terms(reply) & (content_terms(question) | content_terms(context))
+                and not PRONOUN.fullmatch(reply)
+            ):
+                return reply if reply.endswith("?") else reply + "?"
+        return rule_rewrite(question, history)

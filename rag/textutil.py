@@ -1,0 +1,248 @@
+"""Small text helpers shared by the gate, the verifier, the conflict and premise checks.
+
+Deliberately lexical and transparent: a claim's numbers and names either appear in its
+passage or they do not, which is easier to trust than a model's opinion.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+WORD = re.compile(r"\d+[A-Za-z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]|[A-Za-z]|\d[\d,.]*\d|\d")
+# a number, optionally with a scale suffix ($10B); never part of a code such as 910C or 5G
+NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:bn|[BMTK])?(?!\w|\.\d)")
+MONEY = re.compile(
+    r"(?:US)?\$\s?(\d+(?:[.,]\d+)*)\s*(billion|million|trillion|bn|B|M|T)?\b"
+    r"|(\d+(?:[.,]\d+)*)\s*(billion|million|trillion)\s+(yuan|dollars|euros)",
+    re.IGNORECASE,
+)
+SCALE = {"billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "m": 1e6, "trillion": 1e12, "t": 1e12}
+# Question words and fillers: never evidence of anything.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "say",
+        "says",
+        "said",
+        "according",
+        "many",
+        "much",
+        "new",
+        "one",
+        "two",
+        "tell",
+        "give",
+        "called",
+        "name",
+        "named",
+        "kind",
+        "year",
+        "years",
+        "articles",
+        "article",
+    ]
+)
+
+
+def normalise(text: str) -> str:
+    """Lower-case, straight quotes, no thousands separators: for matching, not display."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    return " ".join(text.lower().split())
+
+
+@lru_cache(maxsize=4096)
+def stem(word: str) -> str:
+    import Stemmer
+
+    return _stemmer(Stemmer).stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer(module):
+    return module.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed, lower-cased words that carry meaning."""
+    out = set()
+    for w in words(normalise(text)):
+        w = w.strip("-")
+        if w and w not in STOPWORDS and (len(w) > 2 or w.isdigit()):
+            out.add(stem(w))
+    return out
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as canonical strings: '15,000' -> '15000', '11.70' -> '11.7'."""
+    out = set()
+    for raw in NUMBER.findall(text):
+        value = raw.replace(",", "")
+        if "." in value:
+            value = value.rstrip("0").rstrip(".")
+        out.add(value)
+    return out
+
+
+def money(text: str) -> list[tuple[float, str, str]]:
+    """Currency amounts as (value in units, currency, original text): '$10 billion', 'US$11.7B',
+    '180 billion yuan'. Amounts in different currencies never compare equal or unequal."""
+    out = []
+    for m in MONEY.finditer(text):
+        digits = (m.group(1) or m.group(3)).replace(",", "")
+        scale = (m.group(2) or m.group(4) or "").lower()
+        currency = "USD" if m.group(1) else {"yuan": "CNY", "euros": "EUR"}.get(m.group(5).lower(), "USD")
+        try:
+            value = float(digits) * SCALE.get(scale, 1.0)
+        except ValueError:
+            continue
+        out.append((value, currency, m.group(0).strip()))
+    return out
+
+
+def common_words(texts: list[str]) -> frozenset[str]:
+    """Words the corpus uses in lower case: capitalised, they are ordinary words, not names."""
+    return frozenset(w for t in texts for w in words(t) if w.islower()) | STOPWORDS
+
+
+def entities(text: str, common: frozenset[str] = STOPWORDS) -> set[str]:
+    """Names and codes (Nvidia, TSMC, 910C, GB200): capitalised words that `common` does not
+    hold in lower case, and mixed letter-digit tokens. Stemmed and lower-cased for matching."""
+    out = set()
+    for tok in words(text):
+        low = tok.lower()
+        is_code = any(ch.isdigit() for ch in tok) and any(ch.isalpha() for ch in tok)
+        is_name = tok[0].isupper() and len(tok) > 1 and low not in common
+        if is_code or is_name:
+            out.add(stem(low))
+    return out

@@ -1,0 +1,97 @@
+"""Check every sentence of a generated answer against the passage it cites.
+
+A sentence is supported by a passage when all its numbers and all its names appear in that
+passage, and it is close in meaning (cosine) or in wording (shared content terms) to one of
+the passage's sentences. Citations are re-pointed to the passage that supports the sentence
+best; sentences nothing supports are dropped. The supporting sentence, with its span, becomes
+the citation, so a reader sees exactly which words back the claim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunking import split_sentences
+from rag.embedder import Embedder
+from rag.textutil import content_terms, entities, numbers
+from rag.types import Chunk, Sentence
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+
+
+def split_answer(answer: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences, without markers, each with the markers it carries."""
+    out: list[tuple[str, list[int]]] = []
+    for sent in split_sentences(answer.replace("\n", " ")):
+        markers = [int(m) for m in MARKER.findall(sent.text)]
+        text = MARKER.sub("", sent.text).strip()
+        if len(text.split()) >= 2:
+            out.append((text, markers))
+        elif markers and out:  # a marker split off after the full stop belongs to the sentence before
+            out[-1][1].extend(markers)
+    return out
+
+
+@dataclass
+class Supported:
+    text: str  # the answer sentence without markers
+    chunk: Chunk
+    sentence: Sentence  # the passage sentence that supports it
+    score: float
+    repointed: bool
+
+
+class CitationVerifier:
+    def __init__(
+        self, embedder: Embedder, common: frozenset[str], min_similarity: float, min_overlap: float
+    ) -> None:
+        self.embedder = embedder
+        self.common = common
+        self.min_similarity = min_similarity
+        self.min_overlap = min_overlap
+
+    def run(self, answer: str, passages: dict[int, Chunk]) -> list[Supported]:
+        parts = split_answer(answer)
+        if not parts or not passages:
+            return []
+        texts = [t for t, _ in parts]
+        all_sents = [(m, s) for m, c in passages.items() for s in c.sentences]
+        vectors = self.embedder.embed(texts + [s.text for _, s in all_sents], progress=False)
+        answer_vecs, sent_vecs = vectors[: len(texts)], vectors[len(texts) :]
+        out = []
+        for (text, markers), vec in zip(parts, answer_vecs):
+            sims = sent_vecs @ vec
+            best = self._best(text, markers, passages, all_sents, sims)
+            if best is not None:
+                out.append(best)
+        return out
+
+    def _best(
+        self,
+        text: str,
+        markers: list[int],
+        passages: dict[int, Chunk],
+        all_sents: list[tuple[int, Sentence]],
+        sims: np.ndarray,
+    ) -> Supported | None:
+        nums, names, terms = numbers(text), entities(text, self.common), content_terms(text)
+        candidates = []
+        for marker, chunk in passages.items():
+            body = f"{chunk.title} {chunk.text}"
+            if not nums <= numbers(body) or not names <= (entities(body, self.common) | content_terms(body)):
+                continue
+            rows = [i for i, (m, _) in enumerate(all_sents) if m == marker]
+            i = max(rows, key=lambda r: sims[r])
+            sentence = all_sents[i][1]
+            overlap = len(terms & content_terms(sentence.text)) / len(terms) if terms else 0.0
+            if sims[i] >= self.min_similarity or overlap >= self.min_overlap:
+                cited = marker in markers
+                candidates.append((cited, float(sims[i]), marker, chunk, sentence))
+        if not candidates:
+            return None
+        # keep the model's own citation when it holds; otherwise the best-supporting passage
+        cited, score, marker, chunk, sentence = max(candidates, key=lambda c: (c[0], c[1]))
+        return Supported(text, chunk, sentence, score, repointed=not cited)

@@ -1,0 +1,116 @@
+"""Every pipeline path, driven by a scripted generator over the real corpus."""
+
+import pytest
+
+from rag.errors import InputError
+from tests.conftest import SUPERPOD_DOC, FakeGenerator
+
+SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
+
+
+def ask(assistant, reply: str, question: str = SUPERPOD_Q, **kwargs):
+    assistant.generator.reply = reply
+    return assistant.ask(question, **kwargs)
+
+
+class TestGenerated:
+    def test_supported_sentence_is_kept_and_cited_to_its_sentence(self, hash_assistant):
+        a = ask(hash_assistant, "The SuperPoD Interconnect can link up to 15,000 graphics cards [1].")
+        assert a.mode == "generated" and not a.refused
+        assert a.answer == "The SuperPoD Interconnect can link up to 15,000 graphics cards. [1]"
+        (c,) = a.citations
+        assert c.doc_id == SUPERPOD_DOC and "15,000 graphics cards" in c.text
+        doc = hash_assistant.index.documents[SUPERPOD_DOC]
+        assert doc.text[c.start : c.end] == c.text  # the span points at the exact sentence
+
+    def test_wrong_citation_is_repointed(self, hash_assistant):
+        a = ask(hash_assistant, "The SuperPoD Interconnect can link up to 15,000 graphics cards [3].")
+        assert a.mode == "generated" and a.citations[0].doc_id == SUPERPOD_DOC
+
+    def test_invented_number_is_dropped(self, hash_assistant):
+        a = ask(
+            hash_assistant,
+            "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]. "
+            "It costs $4 million per rack [1].",
+        )
+        assert "$4 million" not in a.answer and "15,000" in a.answer
+        assert len(a.citations) == 1
+
+    def test_nothing_supported_falls_back_to_a_quoted_sentence(self, hash_assistant):
+        a = ask(hash_assistant, "Nvidia built it in 1999 for 4,000 cards.")
+        assert a.mode == "extractive" and a.answer.startswith("“")
+        assert a.citations and all(f"[{c.marker}]" in a.answer for c in a.citations)
+
+    def test_bare_value_quotes_the_sentence_that_holds_it(self, hash_assistant):
+        a = ask(hash_assistant, "[1] 15,000")
+        assert a.mode == "located"
+        assert a.answer.startswith("15,000: “") and "15,000 graphics cards" in a.answer
+
+    def test_preamble_is_stripped(self, hash_assistant):
+        a = ask(
+            hash_assistant,
+            "Based on the information provided in the passages, the SuperPoD "
+            "Interconnect can link up to 15,000 graphics cards [1].",
+        )
+        assert a.answer.startswith("The SuperPoD Interconnect") or a.answer.startswith("the SuperPoD")
+
+    def test_verification_off_keeps_the_model_text(self, hash_assistant):
+        hash_assistant.settings.verify = False
+        hash_assistant._answerer = None
+        a = ask(hash_assistant, "It links 99 cards [1].")
+        assert a.answer == "It links 99 cards. [1]" and a.mode == "generated"
+
+    def test_generation_failure_answers_extractively(self, hash_assistant):
+        def boom(*args, **kwargs):
+            raise RuntimeError("model crashed")
+            yield  # pragma: no cover
+
+        hash_assistant.generator.stream = boom
+        assert ask(hash_assistant, "").mode == "extractive"
+
+    def test_stream_yields_tokens_then_the_answer(self, hash_assistant):
+        hash_assistant.generator.reply = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
+        items = list(hash_assistant.stream(SUPERPOD_Q))
+        assert "".join(i for i in items if isinstance(i, str)).startswith("The SuperPoD")
+        assert items[-1].mode == "generated"
+
+
+class TestRefusalsAndChecks:
+    def test_unknown_name_is_refused_without_generating(self, hash_assistant):
+        a = ask(hash_assistant, "should not be used", "What did Qualcomm announce at Huawei Connect?")
+        assert a.refused and a.mode == "refusal"
+        assert "qualcomm" in a.answer and not a.citations
+        assert hash_assistant.generator.prompts == []
+
+    def test_number_the_articles_never_give_is_a_false_premise(self, hash_assistant):
+        a = ask(hash_assistant, "x", "Why did Huawei invest $50 billion in smart driving?")
+        assert a.refused and a.mode == "premise"
+        assert "do not support the premise" in a.answer and a.citations
+
+    @pytest.mark.parametrize("question", ["", "   ", "\x00\x07"])
+    def test_empty_question(self, hash_assistant, question):
+        with pytest.raises(InputError, match="the question is empty"):
+            hash_assistant.ask(question)
+
+    def test_long_question_is_cut(self, hash_assistant):
+        hash_assistant.generator.reply = "[1] 15,000"
+        a = hash_assistant.ask(SUPERPOD_Q + " x" * 5000)
+        assert len(a.question) == hash_assistant.settings.max_question_chars
+
+
+class TestFollowUps:
+    def test_rule_rewrite_is_used_and_shown(self, hash_assistant):
+        hash_assistant.generator = None  # extractive: the rewrite falls back to the rule
+        hash_assistant._answerer = None
+        history = [
+            {"question": "What did Huawei unveil?", "answer": "Huawei unveiled the SuperPoD Interconnect."}
+        ]
+        a = hash_assistant.ask("How many graphics cards can it link?", history=history)
+        assert a.rewritten_question == "How many graphics cards can SuperPoD Interconnect link?"
+
+    def test_model_rewrite_is_validated(self, hash_assistant):
+        history = [{"question": "Who is Huawei's CEO?", "answer": "Ren Zhengfei."}]
+        hash_assistant.generator = FakeGenerator("How much does Ren Zhengfei say Huawei spends on research?")
+        hash_assistant._answerer = None
+        a = hash_assistant.ask("How much does he say it spends on research?", history=history)
+        assert a.rewritten_question == "How much does Ren Zhengfei say Huawei spends on research?"

@@ -1,0 +1,35 @@
+import pytest
+
+from rag.errors import PromptError
+from rag.prompting import PromptLibrary
+from rag.settings import PROMPTS_DIR
+
+
+class TestPromptLibrary:
+    def test_every_task_has_a_template(self):
+        names = {p.stem for p in PROMPTS_DIR.glob("*.j2")}
+        assert {
+            "system",
+            "answer",
+            "answer_completion",
+            "refusal",
+            "premise",
+            "conflict",
+            "extractive",
+            "located",
+            "rewrite",
+        } <= names
+
+    def test_render(self):
+        text = PromptLibrary(PROMPTS_DIR).render(
+            "answer", passages=[{"marker": 1, "title": "T", "text": "Body."}], question="Q?"
+        )
+        assert "[1] T\nBody." in text and text.endswith("Question: Q?")
+
+    def test_missing_variable_is_a_named_error(self):
+        with pytest.raises(PromptError, match=r"prompt 'answer' needs a variable.*question"):
+            PromptLibrary(PROMPTS_DIR).render("answer", passages=[])
+
+    def test_missing_template(self, tmp_path):
+        with pytest.raises(PromptError, match="no prompt template 'nope'"):
+            PromptLibrary(tmp_path).render("nope")
