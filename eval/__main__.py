@@ -93,12 +93,27 @@ def compare(run_a: Path, run_b: Path) -> None:
 
 
 @cli.command()
+@click.option(
+    "--run",
+    "run_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also print the fallback-refusal curve from a run made with fallback_min_score=0.",
+)
 @_fail_cleanly
-def calibrate() -> None:
-    """Grid-search the gate thresholds on the whole dev set and print the best pair."""
-    from eval.calibrate import calibrate_gate
+def calibrate(run_dir: Path | None) -> None:
+    """Calibrate thresholds on the whole dev set (never per question) and print them.
+
+    \b
+    Examples:
+      python -m eval calibrate
+      python -m eval run --set fallback_min_score=0 --name quote-all
+      python -m eval calibrate --run eval/runs/quote-all
+    """
+    from eval.calibrate import calibrate_fallback, calibrate_gate
 
     click.echo(calibrate_gate())
+    if run_dir is not None:
+        click.echo(calibrate_fallback(run_dir))
 
 
 if __name__ == "__main__":

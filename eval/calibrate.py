@@ -10,6 +10,8 @@ automatically.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from eval.dataset import load_dev_set
@@ -52,3 +54,32 @@ def calibrate_gate() -> str:
         f"(refuses {int((pred & refuse).sum())}/{int(refuse.sum())} that should be refused, "
         f"{int((pred & ~refuse).sum())}/{int((~refuse).sum())} that should be answered)"
     )
+
+
+def calibrate_fallback(run: Path, assistant: Assistant | None = None) -> str:
+    """Net effect of refusing, instead of quoting, when the model's answer failed verification.
+
+    Reads a run made with fallback_min_score=0 (every failure quoted) and, for each threshold,
+    counts refuse-type questions that would become correct refusals and answerable questions
+    whose correct quote would be lost.
+    """
+    import json
+
+    questions = {q.id: q for q in load_dev_set()}
+    summary = json.loads((run / "summary.json").read_text())
+    correct = {p["id"]: p["accuracy"] for p in summary["per_question"]}
+    records = [json.loads(line) for line in (run / "answers.jsonl").read_text().splitlines()]
+    assistant = assistant or Assistant(load_settings(generator="extractive"))
+    cases = []
+    for r in records:
+        if r.get("mode") != "extractive":
+            continue
+        q = questions[r["id"]]
+        best = assistant.answerer.plan(r.get("rewritten_question") or q.question).evidence[0].score
+        cases.append((best, q.should_refuse, bool(correct[r["id"]])))
+    lines = ["threshold  refusals gained  quotes lost  net"]
+    for t in np.round(np.arange(0.5, 1.01, 0.05), 2):
+        gained = sum(1 for s, refuse, _ in cases if s < t and refuse)
+        lost = sum(1 for s, refuse, ok in cases if s < t and not refuse and ok)
+        lines.append(f"{t:9.2f}  {gained:15d}  {lost:11d}  {gained - lost:+3d}")
+    return "\n".join(lines)

@@ -6,4 +6,5 @@ CONFIGS: dict[str, dict[str, object]] = {
     "dense": {"retrieval": "dense"},
     "no-verify": {"verify": False},
     "gemma": {"generator": "gemma-3-270m"},
+    "gemma-no-verify": {"generator": "gemma-3-270m", "verify": False},
 }

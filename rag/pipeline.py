@@ -89,8 +89,9 @@ class Answerer:
                     yield piece
             except Exception:
                 log.exception("generation failed; answering extractively")
-                raw = ""
-            answer = self._finish(question, plan, raw)
+                answer = self._extractive(question, plan.evidence)
+            else:
+                answer = self._finish(question, plan, raw)
         if history:
             answer.rewritten_question = plan.question
         answer.latency_s = round(time.perf_counter() - start, 3)
@@ -115,8 +116,7 @@ class Answerer:
             return plan
         decision = self.gate.run(standalone, hits, evidence)
         if not decision.answerable:
-            text = self.prompts.render("refusal", missing=decision.missing)
-            plan.answer = Answer(question=question, answer=text, refused=True, mode="refusal")
+            plan.answer = self._refusal(question, decision.missing)
             return plan
         if claims := self.conflicts.run(standalone, evidence):
             plan.answer = self._conflict(question, claims)
@@ -149,18 +149,29 @@ class Answerer:
             if sents:
                 marker = len(passages) + 1
                 passages[marker] = c
-                shown.append({"marker": marker, "title": c.title, "text": " ".join(sents)})
+                shown.append({"marker": marker, "text": " ".join(sents)})
         return passages, shown
 
     def _finish(self, question: str, plan: Plan, raw: str) -> Answer:
         raw = PREAMBLE.sub("", raw.strip()).strip()
         if not self.settings.verify:
             return self._unverified(question, plan, raw)
-        supported = self.verifier.run(raw, plan.passages) if raw else []
+        supported = self.verifier.run(raw, plan.passages, plan.question) if raw else []
+        # True is not enough: a kept sentence must rest on one of the sentences that best answer
+        # the question, or the model has wandered off to another fact in the passages.
+        relevant = {
+            (e.chunk.doc_id, e.sentence.start) for e in plan.evidence[: self.settings.support_top_evidence]
+        }
+        supported = [x for x in supported if (x.chunk.doc_id, x.sentence.start) in relevant]
         if not supported:
             value = MARKER.sub("", raw).strip(" []\"'.")
             if value and len(value.split()) <= SHORT_REPLY_WORDS:
                 return self._located(question, plan.evidence, value)
+            if plan.evidence[0].score < self.settings.fallback_min_score:
+                # The model could not say anything the passages support, and the best evidence
+                # is weak too: on the dev set that pair marked unanswerable questions far more
+                # often than answerable ones, so say so rather than quote a near miss.
+                return self._refusal(question, [])
             return self._extractive(question, plan.evidence)
         cites = _Citations()
         parts = [f"{s.text} [{cites.add(s.chunk, s.sentence, s.score)}]" for s in supported]
@@ -181,6 +192,10 @@ class Answerer:
         if not parts:
             return self._extractive(question, plan.evidence)
         return Answer(question=question, answer=" ".join(parts), citations=cites.items, mode="generated")
+
+    def _refusal(self, question: str, missing: list[str]) -> Answer:
+        text = self.prompts.render("refusal", missing=missing)
+        return Answer(question=question, answer=text, refused=True, mode="refusal")
 
     def _located(self, question: str, evidence: list[Evidence], value: str) -> Answer:
         """The model replied with a bare value ("15,000", "[CANN]"): it chose well but did not

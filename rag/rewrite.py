@@ -2,7 +2,9 @@
 
 The model rewrites with the prompt in prompts/rewrite.j2; when it fails (no model, an empty or
 rambling reply), a rule replaces the first pronoun with the last name the previous answer
-mentioned.
+mentioned (preferring a multi-word name such as "Ren Zhengfei"). A model rewrite that drops
+the question's own terms ("...in how many sectors...?" -> "What are the models called?") is
+rejected: on the dev set the 0.5B model did that in four of six follow-ups.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ log = logging.getLogger(__name__)
 PRONOUN = re.compile(r"\b(it|its|he|his|she|her|they|their|them|this|that|these|those)\b", re.IGNORECASE)
 NAME_RUN = re.compile(r"(?:[A-Z][\w’'\-]*|\d+[A-Za-z]*)(?:\s+(?:[A-Z][\w\-]*|\d+[A-Za-z]*))*")
 MAX_GROWTH = 4  # a rewrite more than this many times longer than the question is rambling
+MIN_KEPT = 0.75  # a rewrite must keep this share of the question's own terms, or it changed the question
+
+
+def _kept_share(question: str, reply: str) -> float:
+    terms = content_terms(question)
+    return len(terms & content_terms(reply)) / len(terms) if terms else 1.0
 
 
 def rule_rewrite(question: str, history: list[dict[str, str]]) -> str:
@@ -26,7 +34,8 @@ def rule_rewrite(question: str, history: list[dict[str, str]]) -> str:
     last = history[-1]
     runs = [r.strip() for r in NAME_RUN.findall(last.get("answer", "")) if r.strip()]
     runs = [r.removesuffix("’s").removesuffix("'s") for r in runs if r.lower() not in {"the", "a", "an"}]
-    subject = runs[-1] if runs else last.get("question", "").rstrip("?")
+    multiword = [r for r in runs if " " in r]  # "Ren Zhengfei", "Huawei Cloud" name the topic best
+    subject = (multiword or runs)[-1] if runs else last.get("question", "").rstrip("?")
     return PRONOUN.sub(
         lambda m: subject + ("'s" if m.group(1).lower() in {"its", "his", "her", "their"} else ""),
         question,
@@ -53,12 +62,16 @@ class QuestionRewriter:
                 log.exception("rewrite failed; using the rule")
                 reply = ""
             reply = reply.strip().splitlines()[0].strip().strip('"') if reply.strip() else ""
-            context = " ".join(f"{t.get('question', '')} {t.get('answer', '')}" for t in history)
-            if (
-                reply
-                and len(reply) <= MAX_GROWTH * max(len(question), 20)
-                and content_terms(reply) & (content_terms(question) | content_terms(context))
-                and not PRONOUN.fullmatch(reply)
-            ):
+            if self._acceptable(question, reply):
                 return reply if reply.endswith("?") else reply + "?"
         return rule_rewrite(question, history)
+
+    @staticmethod
+    def _acceptable(question: str, reply: str) -> bool:
+        """Short, not a bare pronoun, and still asking what the user asked."""
+        return bool(
+            reply
+            and len(reply) <= MAX_GROWTH * max(len(question), 20)
+            and not PRONOUN.fullmatch(reply)
+            and _kept_share(question, reply) >= MIN_KEPT
+        )

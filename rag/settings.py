@@ -87,9 +87,13 @@ class Settings(BaseSettings):
     gate_min_coverage: float = Field(0.0, ge=0, le=1, description="refuse below this term coverage")
     support_min_similarity: float = Field(0.6, description="answer sentence vs passage sentence")
     support_min_overlap: float = Field(0.6, ge=0, le=1, description="or this share of shared terms")
+    support_top_evidence: int = Field(5, ge=1, description="kept sentences rest on these top sentences")
     conflict_min_similarity: float = Field(0.6, description="two sentences state the same thing")
     conflict_min_overlap: float = Field(0.3, ge=0, le=1, description="share of question terms in each")
     extractive_margin: float = Field(0.05, ge=0, description="add a second sentence this close")
+    fallback_min_score: float = Field(
+        0.85, description="model answer unsupported and best evidence below this: refuse, don't quote"
+    )
     premise_checks: bool = True
 
     @model_validator(mode="after")

@@ -1,10 +1,12 @@
 """Check every sentence of a generated answer against the passage it cites.
 
 A sentence is supported by a passage when all its numbers and all its names appear in that
-passage, and it is close in meaning (cosine) or in wording (shared content terms) to one of
-the passage's sentences. Citations are re-pointed to the passage that supports the sentence
-best; sentences nothing supports are dropped. The supporting sentence, with its span, becomes
-the citation, so a reader sees exactly which words back the claim.
+passage, so do the terms it shares with the question (the thing asked about: "the CEO of the
+automotive unit" needs a passage about that unit), and it is close in meaning (cosine) or in
+wording (shared content terms) to one of the passage's sentences. Citations are re-pointed to
+the passage that supports the sentence best; sentences nothing supports are dropped. The
+supporting sentence, with its span, becomes the citation, so a reader sees exactly which words
+back the claim.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class CitationVerifier:
         self.min_similarity = min_similarity
         self.min_overlap = min_overlap
 
-    def run(self, answer: str, passages: dict[int, Chunk]) -> list[Supported]:
+    def run(self, answer: str, passages: dict[int, Chunk], question: str = "") -> list[Supported]:
         parts = split_answer(answer)
         if not parts or not passages:
             return []
@@ -64,7 +66,7 @@ class CitationVerifier:
         out = []
         for (text, markers), vec in zip(parts, answer_vecs):
             sims = sent_vecs @ vec
-            best = self._best(text, markers, passages, all_sents, sims)
+            best = self._best(text, markers, passages, all_sents, sims, content_terms(question))
             if best is not None:
                 out.append(best)
         return out
@@ -76,12 +78,17 @@ class CitationVerifier:
         passages: dict[int, Chunk],
         all_sents: list[tuple[int, Sentence]],
         sims: np.ndarray,
+        question_terms: set[str],
     ) -> Supported | None:
         nums, names, terms = numbers(text), entities(text, self.common), content_terms(text)
+        asked = terms & question_terms  # what the user asked about, which the answer claims
         candidates = []
         for marker, chunk in passages.items():
             body = f"{chunk.title} {chunk.text}"
-            if not nums <= numbers(body) or not names <= (entities(body, self.common) | content_terms(body)):
+            body_terms = content_terms(body)
+            if not nums <= numbers(body) or not names <= (entities(body, self.common) | body_terms):
+                continue
+            if not asked <= body_terms:
                 continue
             rows = [i for i, (m, _) in enumerate(all_sents) if m == marker]
             i = max(rows, key=lambda r: sims[r])

@@ -36,10 +36,16 @@ class TestGenerated:
         assert "$4 million" not in a.answer and "15,000" in a.answer
         assert len(a.citations) == 1
 
-    def test_nothing_supported_falls_back_to_a_quoted_sentence(self, hash_assistant):
+    def test_nothing_supported_with_strong_evidence_quotes_a_sentence(self, hash_assistant):
+        hash_assistant.settings.fallback_min_score = 0.0
         a = ask(hash_assistant, "Nvidia built it in 1999 for 4,000 cards.")
         assert a.mode == "extractive" and a.answer.startswith("“")
         assert a.citations and all(f"[{c.marker}]" in a.answer for c in a.citations)
+
+    def test_nothing_supported_with_weak_evidence_refuses(self, hash_assistant):
+        hash_assistant.settings.fallback_min_score = 5.0
+        a = ask(hash_assistant, "Nvidia built it in 1999 for 4,000 cards.")
+        assert a.refused and a.mode == "refusal" and not a.citations
 
     def test_bare_value_quotes_the_sentence_that_holds_it(self, hash_assistant):
         a = ask(hash_assistant, "[1] 15,000")
@@ -66,6 +72,7 @@ class TestGenerated:
             yield  # pragma: no cover
 
         hash_assistant.generator.stream = boom
+        hash_assistant.settings.fallback_min_score = 5.0  # a crash is no sign the question is unanswerable
         assert ask(hash_assistant, "").mode == "extractive"
 
     def test_stream_yields_tokens_then_the_answer(self, hash_assistant):
@@ -107,6 +114,13 @@ class TestFollowUps:
         ]
         a = hash_assistant.ask("How many graphics cards can it link?", history=history)
         assert a.rewritten_question == "How many graphics cards can SuperPoD Interconnect link?"
+
+    def test_model_rewrite_that_drops_the_question_is_rejected(self, hash_assistant):
+        history = [{"question": "What are Huawei's AI models called?", "answer": "They are called Pangu."}]
+        hash_assistant.generator = FakeGenerator("What are Huawei's industry AI models called?")
+        hash_assistant._answerer = None
+        a = hash_assistant.ask("And in how many sectors has it been used?", history=history)
+        assert a.rewritten_question == "And in how many sectors has Pangu been used?"
 
     def test_model_rewrite_is_validated(self, hash_assistant):
         history = [{"question": "Who is Huawei's CEO?", "answer": "Ren Zhengfei."}]
