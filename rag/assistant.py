@@ -12,7 +12,8 @@ use so that `--help` and `index status` stay instant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ class Assistant:
         self._index: SearchIndex | None = None
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
+        # One local model serves every caller (CLI, page, server); generate one answer at a time.
+        self.lock = threading.RLock()
 
     @classmethod
     def from_settings(cls, config: Path | None = None, **overrides: Any) -> Assistant:
@@ -59,18 +62,29 @@ class Assistant:
         return self._retriever
 
     def _updated(self, report: BuildReport) -> BuildReport:
-        self._index = self._retriever = self._answerer = None  # reload the new generation on next use
+        self.reload()
         return report
+
+    def reload(self) -> None:
+        """Forget the loaded index so the next call reads the current generation from disk."""
+        self._index = self._retriever = self._answerer = None
 
     def build_index(self, paths: Iterable[Path] | None = None, rebuild: bool = False) -> BuildReport:
         paths = list(paths or [self.settings.corpus_dir])
-        return self._updated(IndexBuilder(self.settings, self.embedder, self.store).build(paths, rebuild))
+        with self.lock:
+            return self._updated(self._builder().build(paths, rebuild))
 
     def add_documents(self, paths: Iterable[Path]) -> BuildReport:
-        return self._updated(IndexBuilder(self.settings, self.embedder, self.store).add(paths))
+        """Add or update articles (files or folders); the index is saved before this returns."""
+        with self.lock:
+            return self._updated(self._builder().add(paths))
 
     def remove_documents(self, doc_ids: Iterable[str]) -> BuildReport:
-        return self._updated(IndexBuilder(self.settings, self.embedder, self.store).remove(doc_ids))
+        with self.lock:
+            return self._updated(self._builder().remove(doc_ids))
+
+    def _builder(self) -> IndexBuilder:
+        return IndexBuilder(self.settings, self.embedder, self.store)
 
     # retrieval
     def search(self, query: str, top_k: int | None = None) -> list[Hit]:
@@ -83,15 +97,23 @@ class Assistant:
             self._answerer = Answerer(self.retriever, self.generator, self.prompts, self.settings)
         return self._answerer
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
-        """Answer with verified citations, or refuse.
+    def ask(self, question: str, history: list[dict[str, str]] | None = None, **options: Any) -> Answer:
+        """Answer with verified citations, or refuse. Options: top_k, verify (this call only).
 
         >>> answer = Assistant.from_settings().ask("How many graphics cards can the SuperPoD link?")
         >>> answer.citations[0].doc_id
         '004_dd3f690923d793e8'
         """
-        return self.answerer.run(question, history)
+        with self.lock:
+            return self.answerer.run(question, history, **options)
 
-    def stream(self, question: str, history: list[dict[str, str]] | None = None):
-        """Yield raw tokens while the model writes, then the final verified Answer."""
-        yield from self.answerer.stream(question, history)
+    def stream(
+        self, question: str, history: list[dict[str, str]] | None = None, **options: Any
+    ) -> Iterator[str | Answer]:
+        """Yield raw tokens while the model writes, then the final verified Answer.
+
+        >>> for item in Assistant.from_settings().stream("What is Huawei's CUDA alternative called?"):
+        ...     print(item if isinstance(item, str) else f"\n{item.answer}", end="")
+        """
+        with self.lock:
+            yield from self.answerer.stream(question, history, **options)

@@ -265,6 +265,69 @@ def batch(
         ctx.exit(1)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--token", envvar="RAG_API_TOKEN", help="Require 'Authorization: Bearer TOKEN'. Env: RAG_API_TOKEN."
+)
+@click.option("-g", "--generator", help=GENERATOR_HELP)
+@click.pass_context
+@_fail_cleanly
+def serve(ctx: click.Context, host: str, port: int, token: str | None, generator: str | None) -> None:
+    """Serve an OpenAI-compatible API: /v1/chat/completions, /v1/models, /v1/documents, /health.
+
+    Answers keep their [n] markers and a Sources list; citations, refusals and conflicts also
+    travel as extra JSON fields. Binding to anything but loopback requires --token.
+
+    \b
+    Examples:
+      python -m rag serve
+      python -m rag serve --host 0.0.0.0 --port 8080 --token s3cret
+      curl -s localhost:8000/v1/chat/completions -H 'Content-Type: application/json' \\
+        -d '{"model": "news-rag", "messages": [{"role": "user", "content": "Who makes CANN?"}]}'
+    """
+    import uvicorn
+
+    from rag.server import check_exposure, create_app
+
+    check_exposure(host, token)
+    assistant = _assistant(ctx, generator=generator)
+    assistant.answerer  # noqa: B018 - load the index and models before the first request
+    if assistant.generator is not None:
+        assistant.generator.warm_up()
+    click.echo(f"serving on http://{host}:{port} (OpenAI base URL http://{host}:{port}/v1)")
+    uvicorn.run(create_app(assistant, token), host=host, port=port, log_level="warning")
+
+
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback only by default)."
+)
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option(
+    "--share", is_flag=True, help="Ask Gradio for a public share link (off by default; needs internet)."
+)
+@click.pass_context
+@_fail_cleanly
+def ui(ctx: click.Context, host: str, port: int, share: bool) -> None:
+    """Open the chat page: streaming answers, clickable citations, follow-ups, uploads.
+
+    \b
+    Examples:
+      python -m rag ui
+      python -m rag ui --port 8080
+    """
+    from ui.app import launch
+
+    assistant = _assistant(ctx)
+    assistant.answerer  # noqa: B018 - load the index and models before the first visitor
+    if assistant.generator is not None:
+        assistant.generator.warm_up()
+    click.echo(f"chat page on http://{host}:{port}")
+    launch(assistant, host=host, port=port, share=share)
+
+
 def _print_report(report, root: Path) -> None:
     for item in report.skipped:
         click.echo(str(item), err=True)

@@ -39,3 +39,11 @@ class PromptError(RagError):
 
 class InputError(RagError):
     """A question or a questions file is malformed."""
+
+
+class UploadError(InputError):
+    """An uploaded file was refused; `status` is the HTTP status that fits."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status

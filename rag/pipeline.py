@@ -67,19 +67,33 @@ class Answerer:
         self.rewriter = QuestionRewriter(prompts, generator)
 
     # public verbs
-    def run(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+    def run(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        top_k: int | None = None,
+        verify: bool | None = None,
+    ) -> Answer:
         answer = None
-        for item in self.stream(question, history):
+        for item in self.stream(question, history, top_k=top_k, verify=verify):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: list[dict[str, str]] | None = None) -> Iterator[str | Answer]:
-        """Yield raw model tokens as they come, then the final, verified Answer."""
+    def stream(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        top_k: int | None = None,
+        verify: bool | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield raw model tokens as they come, then the final, verified Answer.
+
+        top_k and verify override the settings for this call only (the chat page's controls)."""
         start = time.perf_counter()
         question = self._clean_question(question)
-        plan = self.plan(question, history)
+        plan = self.plan(question, history, top_k)
         answer = plan.answer
         if answer is None:
             raw = ""
@@ -91,7 +105,7 @@ class Answerer:
                 log.exception("generation failed; answering extractively")
                 answer = self._extractive(question, plan.evidence)
             else:
-                answer = self._finish(question, plan, raw)
+                answer = self._finish(question, plan, raw, self.settings.verify if verify is None else verify)
         if history:
             answer.rewritten_question = plan.question
         answer.latency_s = round(time.perf_counter() - start, 3)
@@ -104,10 +118,12 @@ class Answerer:
             raise InputError("the question is empty; type a question about the articles")
         return question[: self.settings.max_question_chars]
 
-    def plan(self, question: str, history: list[dict[str, str]] | None = None) -> Plan:
+    def plan(
+        self, question: str, history: list[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Plan:
         standalone = self.rewriter.run(question, history)
         vector = self.retriever.embed_query(standalone)
-        hits = self.retriever.run(standalone, query_vector=vector)
+        hits = self.retriever.run(standalone, top_k=top_k, query_vector=vector)
         evidence = self.scorer.run(standalone, hits, vector)
         plan = Plan(standalone, hits, evidence, None)
         s = self.settings
@@ -152,9 +168,9 @@ class Answerer:
                 shown.append({"marker": marker, "text": " ".join(sents)})
         return passages, shown
 
-    def _finish(self, question: str, plan: Plan, raw: str) -> Answer:
+    def _finish(self, question: str, plan: Plan, raw: str, verify: bool) -> Answer:
         raw = PREAMBLE.sub("", raw.strip()).strip()
-        if not self.settings.verify:
+        if not verify:
             return self._unverified(question, plan, raw)
         supported = self.verifier.run(raw, plan.passages, plan.question) if raw else []
         # True is not enough: a kept sentence must rest on one of the sentences that best answer

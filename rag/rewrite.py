@@ -19,8 +19,14 @@ from rag.textutil import content_terms
 log = logging.getLogger(__name__)
 PRONOUN = re.compile(r"\b(it|its|he|his|she|her|they|their|them|this|that|these|those)\b", re.IGNORECASE)
 NAME_RUN = re.compile(r"(?:[A-Z][\w’'\-]*|\d+[A-Za-z]*)(?:\s+(?:[A-Z][\w\-]*|\d+[A-Za-z]*))*")
+CONTEXT_OPENER = re.compile(r"^\s*(?:and|also|what about|how about)\b", re.IGNORECASE)
 MAX_GROWTH = 4  # a rewrite more than this many times longer than the question is rambling
 MIN_KEPT = 0.75  # a rewrite must keep this share of the question's own terms, or it changed the question
+
+
+def needs_context(question: str) -> bool:
+    """A standalone question is left alone; rewriting it could only make it worse."""
+    return bool(PRONOUN.search(question) or CONTEXT_OPENER.match(question))
 
 
 def _kept_share(question: str, reply: str) -> float:
@@ -50,7 +56,7 @@ class QuestionRewriter:
         self.max_new_tokens = max_new_tokens
 
     def run(self, question: str, history: list[dict[str, str]] | None) -> str:
-        if not history:
+        if not history or not needs_context(question):
             return question
         if self.generator is not None:
             text = self.prompts.render("rewrite", history=history[-3:], question=question)
@@ -68,10 +74,13 @@ class QuestionRewriter:
 
     @staticmethod
     def _acceptable(question: str, reply: str) -> bool:
-        """Short, not a bare pronoun, and still asking what the user asked."""
+        """Short, still asking what the user asked, and free of the pronouns it had to resolve."""
+        unresolved = {p.lower() for p in PRONOUN.findall(question)} & {
+            p.lower() for p in PRONOUN.findall(reply)
+        }
         return bool(
             reply
             and len(reply) <= MAX_GROWTH * max(len(question), 20)
-            and not PRONOUN.fullmatch(reply)
+            and not unresolved
             and _kept_share(question, reply) >= MIN_KEPT
         )

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     passages: int = Field(3, ge=1, description="retrieved passages shown to the model")
     max_question_chars: int = Field(1000, ge=20, description="longer questions are cut here")
 
+    # chat page
+    ui_concurrency: int = Field(4, ge=1, description="page requests processed at once (others queue)")
+
     # grounding: every threshold below is calibrated on the whole dev set, never per question
     verify: bool = True
     lexical_weight: float = Field(0.3, ge=0, description="weight of term overlap in evidence scores")

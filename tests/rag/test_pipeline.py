@@ -122,6 +122,24 @@ class TestFollowUps:
         a = hash_assistant.ask("And in how many sectors has it been used?", history=history)
         assert a.rewritten_question == "And in how many sectors has Pangu been used?"
 
+    def test_standalone_question_is_not_rewritten(self, hash_assistant):
+        history = [
+            {"question": "What did Huawei unveil?", "answer": "Huawei unveiled the SuperPoD Interconnect."}
+        ]
+        hash_assistant.generator = FakeGenerator("Something else entirely?")
+        hash_assistant._answerer = None
+        a = hash_assistant.ask("What is Huawei's CUDA alternative called?", history=history)
+        assert a.rewritten_question == "What is Huawei's CUDA alternative called?"
+
+    def test_model_rewrite_that_keeps_the_pronoun_is_rejected(self, hash_assistant):
+        history = [
+            {"question": "What did Huawei unveil?", "answer": "Huawei unveiled the SuperPoD Interconnect."}
+        ]
+        hash_assistant.generator = FakeGenerator("What NVIDIA technology does it mirror?")
+        hash_assistant._answerer = None
+        a = hash_assistant.ask("What Nvidia technology does it mirror?", history=history)
+        assert a.rewritten_question == "What Nvidia technology does SuperPoD Interconnect mirror?"
+
     def test_model_rewrite_is_validated(self, hash_assistant):
         history = [{"question": "Who is Huawei's CEO?", "answer": "Ren Zhengfei."}]
         hash_assistant.generator = FakeGenerator("How much does Ren Zhengfei say Huawei spends on research?")

@@ -1,0 +1,39 @@
+"""Saving uploaded articles safely: the same rules for the chat page and the HTTP server.
+
+Only a file's base name survives, reduced to safe characters, so '../../etc/x.txt' lands in
+the uploads folder as 'x.txt'; the type must be one we ingest and the size within the limit.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rag.errors import UploadError
+from rag.ingest import SUPPORTED_SUFFIXES
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_upload_path(folder: Path, filename: str) -> Path:
+    name = SAFE_NAME.sub("_", Path(filename.replace("\\", "/")).name).lstrip(".")
+    if not name or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise UploadError(f"{filename!r} is not an article file; upload one of {kinds}", status=415)
+    path = (folder / name).resolve()
+    if path.parent != folder.resolve():
+        raise UploadError(f"file name {filename!r} is not allowed", status=400)
+    return path
+
+
+def save_upload(folder: Path, filename: str, data: bytes, max_bytes: int) -> Path:
+    """Write one upload into folder and return its path; raises UploadError naming the problem."""
+    path = safe_upload_path(folder, filename)
+    if len(data) > max_bytes:
+        raise UploadError(
+            f"{path.name} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB (max_file_mb)",
+            status=413,
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
