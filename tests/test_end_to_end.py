@@ -44,3 +44,36 @@ def test_cli_ask_prints_answer_and_sources(real_assistant):
     )
     assert result.exit_code == 0, result.output
     assert "15,000" in result.output and "Sources:" in result.output and SUPERPOD_DOC in result.output
+
+
+def test_server_streams_a_cited_answer_with_the_real_models(real_assistant):
+    import time
+
+    from openai import OpenAI
+
+    from rag.server import create_app
+    from tests.rag.test_server import running
+
+    with running(create_app(real_assistant)) as url:
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused")
+        started = time.monotonic()
+        first = None
+        text = ""
+        last = None
+        for chunk in client.chat.completions.create(
+            model="news-rag",
+            stream=True,
+            messages=[
+                {"role": "user", "content": "How many graphics cards can the SuperPoD Interconnect link?"}
+            ],
+        ):
+            piece = chunk.choices[0].delta.content or ""
+            if piece and first is None:
+                first = time.monotonic() - started
+            text += piece
+            last = chunk
+        print(
+            f"\nserver stream: first content after {first:.2f}s, done after {time.monotonic() - started:.2f}s"
+        )
+    assert "15,000" in text and "Sources:" in text
+    assert last.model_extra["citations"][0]["doc_id"] == SUPERPOD_DOC
