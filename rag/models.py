@@ -104,9 +104,11 @@ def _convert(package: PackagedGGUF | GemmaPackage, folder: Path, dtype: str) -> 
     gguf = package.assemble(folder.parent / package.filename)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        # GGUF dequantizes fastest in float32; cast to the configured dtype afterwards.
         model = AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent), gguf_file=gguf.name, dtype=getattr(torch, dtype)
+            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
         )
+        model = model.to(getattr(torch, dtype))
         # A GGUF-loaded model is flagged quantized and refuses to save; its weights are
         # already dequantized, so clearing the flags saves plain tensors.
         model.is_quantized = False
