@@ -41,7 +41,9 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         # One local model serves every caller (CLI, page, server); generate one answer at a time.
-        self.lock = threading.RLock()
+        # A plain Lock, not an RLock: a streaming generator may be resumed, and so release the
+        # lock, on another thread than the one that acquired it (Gradio's workers do that).
+        self.lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, config: Path | None = None, **overrides: Any) -> Assistant:

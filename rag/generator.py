@@ -34,9 +34,6 @@ class Prompt:
 class Generator(Protocol):
     name: str
 
-    @property
-    def chat(self) -> bool: ...
-
     def warm_up(self) -> None: ...
 
     def generate(self, prompt: Prompt, max_new_tokens: int) -> str: ...
@@ -54,12 +51,6 @@ class TransformersGenerator:
         self.threads = threads
         self._model = None
         self._tokenizer = None
-        self.load_seconds = 0.0
-
-    @property
-    def chat(self) -> bool:
-        self.warm_up()
-        return bool(self._tokenizer.chat_template)
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -85,8 +76,7 @@ class TransformersGenerator:
                 "or a local model folder"
             ) from None
         self._model.eval()
-        self.load_seconds = time.perf_counter() - start
-        log.info("generator %s loaded in %.1fs", self.name, self.load_seconds)
+        log.info("generator %s loaded in %.1fs", self.name, time.perf_counter() - start)
 
     def _inputs(self, prompt: Prompt):
         if self._tokenizer.chat_template:

@@ -91,7 +91,6 @@ class FakeGenerator:
     """Replies with a fixed text, streamed word by word: lets tests drive every pipeline path."""
 
     name = "fake"
-    chat = True
 
     def __init__(self, reply: str = "") -> None:
         self.reply = reply

@@ -105,44 +105,47 @@ class TestRefusalsAndChecks:
         assert len(a.question) == hash_assistant.settings.max_question_chars
 
 
+def with_model_reply(assistant, reply: str):
+    """Swap in a generator that answers (and rewrites) with `reply`."""
+    assistant.generator = FakeGenerator(reply)
+    assistant._answerer = None
+    return assistant
+
+
+SUPERPOD_TURN = [
+    {"question": "What did Huawei unveil?", "answer": "Huawei unveiled the SuperPoD Interconnect."}
+]
+
+
 class TestFollowUps:
     def test_rule_rewrite_is_used_and_shown(self, hash_assistant):
         hash_assistant.generator = None  # extractive: the rewrite falls back to the rule
         hash_assistant._answerer = None
-        history = [
-            {"question": "What did Huawei unveil?", "answer": "Huawei unveiled the SuperPoD Interconnect."}
-        ]
-        a = hash_assistant.ask("How many graphics cards can it link?", history=history)
+        a = hash_assistant.ask("How many graphics cards can it link?", history=SUPERPOD_TURN)
         assert a.rewritten_question == "How many graphics cards can SuperPoD Interconnect link?"
 
     def test_model_rewrite_that_drops_the_question_is_rejected(self, hash_assistant):
         history = [{"question": "What are Huawei's AI models called?", "answer": "They are called Pangu."}]
-        hash_assistant.generator = FakeGenerator("What are Huawei's industry AI models called?")
-        hash_assistant._answerer = None
-        a = hash_assistant.ask("And in how many sectors has it been used?", history=history)
+        a = with_model_reply(hash_assistant, "What are Huawei's industry AI models called?").ask(
+            "And in how many sectors has it been used?", history=history
+        )
         assert a.rewritten_question == "And in how many sectors has Pangu been used?"
 
     def test_standalone_question_is_not_rewritten(self, hash_assistant):
-        history = [
-            {"question": "What did Huawei unveil?", "answer": "Huawei unveiled the SuperPoD Interconnect."}
-        ]
-        hash_assistant.generator = FakeGenerator("Something else entirely?")
-        hash_assistant._answerer = None
-        a = hash_assistant.ask("What is Huawei's CUDA alternative called?", history=history)
+        a = with_model_reply(hash_assistant, "Something else entirely?").ask(
+            "What is Huawei's CUDA alternative called?", history=SUPERPOD_TURN
+        )
         assert a.rewritten_question == "What is Huawei's CUDA alternative called?"
 
     def test_model_rewrite_that_keeps_the_pronoun_is_rejected(self, hash_assistant):
-        history = [
-            {"question": "What did Huawei unveil?", "answer": "Huawei unveiled the SuperPoD Interconnect."}
-        ]
-        hash_assistant.generator = FakeGenerator("What NVIDIA technology does it mirror?")
-        hash_assistant._answerer = None
-        a = hash_assistant.ask("What Nvidia technology does it mirror?", history=history)
+        a = with_model_reply(hash_assistant, "What NVIDIA technology does it mirror?").ask(
+            "What Nvidia technology does it mirror?", history=SUPERPOD_TURN
+        )
         assert a.rewritten_question == "What Nvidia technology does SuperPoD Interconnect mirror?"
 
     def test_model_rewrite_is_validated(self, hash_assistant):
         history = [{"question": "Who is Huawei's CEO?", "answer": "Ren Zhengfei."}]
-        hash_assistant.generator = FakeGenerator("How much does Ren Zhengfei say Huawei spends on research?")
-        hash_assistant._answerer = None
-        a = hash_assistant.ask("How much does he say it spends on research?", history=history)
+        a = with_model_reply(hash_assistant, "How much does Ren Zhengfei say Huawei spends on research?").ask(
+            "How much does he say it spends on research?", history=history
+        )
         assert a.rewritten_question == "How much does Ren Zhengfei say Huawei spends on research?"
