@@ -25,7 +25,9 @@ def page(hash_assistant):
     hash_assistant.generator.reply = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
     app = build_app(hash_assistant)
     port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
+    app.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True
+    )
     yield f"http://127.0.0.1:{port}/", hash_assistant.settings.generator
     app.close()
 
