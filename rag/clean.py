@@ -19,6 +19,9 @@ _THAI_RUN = re.compile(r"[\u0E00-\u0E7F]+")
 _CP874_MOJIBAKE = re.compile(r"(?:[\u0E40-\u0E54][\u0E01-\u0E1F]{0,3})+")
 _SPACES = re.compile(r"[ \t\u00A0\u2000-\u200B\u202F\u205F\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Footnote markers ("[3]") carry no content, and in our answers [n] means a checked citation:
+# article text must not be able to forge one.
+_FOOTNOTE = re.compile(r"\s?\[\d{1,3}\]")
 # Bullets doubled by scrapers ("- •item") read as one bullet.
 _DOUBLE_BULLET = re.compile(r"^([-*])\s*[•·]\s*", re.MULTILINE)
 
@@ -49,5 +52,6 @@ def clean_text(text: str) -> str:
     text = _THAI_RUN.sub(_strip_mojibake, text)
     text = "".join(ch for ch in text if not _is_junk_char(ch))
     text = _DOUBLE_BULLET.sub(r"\1 ", text)
+    text = _FOOTNOTE.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

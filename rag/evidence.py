@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.chunking import is_heading
 from rag.embedder import Embedder
+from rag.injection import is_instruction
 from rag.textutil import content_terms, numbers
 from rag.types import Chunk, Hit, Sentence
 
@@ -56,7 +57,10 @@ class Evidence:
 
 
 def informative(sentence: Sentence) -> bool:
-    """Section headings ("What happened") state nothing; "Founded date: 1987" does."""
+    """Section headings ("What happened") state nothing; "Founded date: 1987" does. Sentences
+    that instruct the assistant are never evidence (see rag/injection.py)."""
+    if is_instruction(sentence.text):
+        return False
     return not is_heading(sentence) or ":" in sentence.text or any(ch.isdigit() for ch in sentence.text)
 
 
