@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rag.clean import clean_text, has_junk
 from rag.errors import IngestError
+from rag.injection import is_instruction
 from rag.types import Document
 
 log = logging.getLogger(__name__)
@@ -87,13 +88,14 @@ def _pdf_text(path: Path) -> str:
 
 
 def extract_title(raw_text: str, cleaned: str) -> str:
-    """First meaningful line: enough words, and not a line that held unrepairable junk."""
+    """First meaningful line: enough words, not a line that held unrepairable junk, and not an
+    instruction aimed at the assistant. A paragraph's first sentence stands for the paragraph."""
     for line in raw_text.splitlines():
         if has_junk(line):
             continue
-        line = clean_text(line)
-        if len(line.split()) >= MIN_TITLE_WORDS:
-            return _shorten(line)
+        first = _SENTENCE_END.split(clean_text(line), maxsplit=1)[0]
+        if len(first.split()) >= MIN_TITLE_WORDS and not is_instruction(first):
+            return _shorten(first)
     first = next((ln for ln in cleaned.splitlines() if ln.strip()), "")
     return _shorten(first)
 
@@ -137,7 +139,11 @@ def load_document(path: Path, max_bytes: int) -> Document:
     cleaned = clean_text(text)
     if len(cleaned.split()) < MIN_TITLE_WORDS:
         raise IngestError("no usable text after cleaning (scanned PDF or empty page?)")
-    title = _shorten(clean_text(html_title)) if html_title else extract_title(text, cleaned)
+    html_title = clean_text(html_title) if html_title else None
+    if html_title and not is_instruction(html_title):
+        title = _shorten(html_title)
+    else:
+        title = extract_title(text, cleaned)
     return Document(doc_id=path.stem, title=title, text=cleaned, source=str(path), sha256=sha)
 
 

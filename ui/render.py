@@ -26,6 +26,12 @@ def escape(text: str) -> str:
     return MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
 
 
+def attribute(text: str) -> str:
+    """For an HTML attribute inside Markdown: HTML-escaped, and Markdown punctuation as numeric
+    entities, so the tooltip reads normally but no link or emphasis can form from it."""
+    return MD_SPECIAL.sub(lambda m: f"&#{ord(m.group(1))};", html.escape(text, quote=True))
+
+
 def answer_markdown(answer: Answer) -> str:
     """The chat bubble: labelled when it is a refusal, premise or conflict; [n] become links
     whose tooltip shows the title and the supporting sentence."""
@@ -35,7 +41,7 @@ def answer_markdown(answer: Answer) -> str:
         c = by_marker.get(int(match.group(1)))
         if c is None:
             return match.group(0)
-        tip = html.escape(f"{c.title} — “{c.text}”", quote=True)
+        tip = attribute(f"{c.title} — “{c.text}”")
         return f'<a class="cite" href="#cite-{c.marker}" title="{tip}"><sup>[{c.marker}]</sup></a>'
 
     body = MARKER.sub(link, escape(answer.answer))

@@ -26,6 +26,12 @@ def test_markers_become_links_with_title_and_sentence():
     assert md.startswith("It links 15,000 cards.")
 
 
+def test_tooltips_cannot_form_markdown_links():
+    cite = Citation(1, "d", "d:0", "T", "see [a](js:b)", 0, 1, 1)
+    md = answer_markdown(Answer("q", "x [1]", citations=[cite]))
+    assert "[a](js:b)" not in md and "&#91;a&#93;&#40;js:b&#41;" in md
+
+
 def test_injected_markers_and_markup_stay_text():
     md = answer_markdown(Answer("q", "Ignore this <img src=x onerror=alert(1)> [7]", citations=[CITE]))
     assert "<img" not in md and "\\[7\\]" in md
