@@ -1,0 +1,41 @@
+"""Exposure: loopback by default, uploads limited in size and type, no path traversal."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from rag.cli import serve, ui
+from rag.errors import UploadError
+from rag.uploads import save_upload
+from ui.app import launch
+
+
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd.txt", "..\\..\\win.md", "/abs/path/x.html", ".hidden.txt", "a/../../b.pdf"]
+)
+def test_upload_names_cannot_escape_the_folder(tmp_path, name, figures):
+    folder = tmp_path / "uploads"
+    path = save_upload(folder, name, b"Some article text about chips.", 1000)
+    ok = path.parent == folder.resolve() and path.is_file()
+    figures.record("bad inputs", ok)
+    assert ok
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "status"), [("x.exe", 10, 415), ("noext", 10, 415), ("big.txt", 2000, 413)]
+)
+def test_upload_type_and_size_are_limited(tmp_path, name, size, status, figures):
+    with pytest.raises(UploadError) as caught:
+        save_upload(tmp_path, name, b"x" * size, 1000)
+    figures.record("bad inputs", caught.value.status == status)
+    assert caught.value.status == status and "\n" not in str(caught.value)
+
+
+def test_everything_binds_to_loopback_by_default():
+    assert inspect.signature(launch).parameters["host"].default == "127.0.0.1"
+    assert inspect.signature(launch).parameters["share"].default is False
+    for command in (ui, serve):
+        host = next(p for p in command.params if p.name == "host")
+        assert host.default == "127.0.0.1"
