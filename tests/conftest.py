@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
@@ -69,6 +70,32 @@ def real_embedder():
     embedder = Embedder("all-MiniLM-L6-v2")
     embedder.warm_up()
     return embedder
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def real_page(home: Path, embedder, **launch):
+    """The chat page over the bundled corpus with the real default models, on 127.0.0.1."""
+    from rag.assistant import Assistant
+    from ui.app import build_app
+
+    assistant = Assistant(load_settings(home=home, models_dir=MODELS_CACHE), embedder=embedder)
+    assistant.build_index()
+    assistant.generator.warm_up()
+    port = free_port()
+    app = build_app(assistant)
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch)
+    try:
+        yield f"http://127.0.0.1:{port}/", assistant
+    finally:
+        app.close()
 
 
 # Converting a packaged GGUF takes about a minute; every test session on a machine shares one

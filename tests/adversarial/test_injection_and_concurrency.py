@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import statistics
 import threading
 import time
@@ -12,7 +11,7 @@ import pytest
 
 from rag.assistant import Assistant
 from rag.settings import load_settings
-from tests.conftest import MODELS_CACHE, FakeGenerator, HashEmbedder
+from tests.conftest import FakeGenerator, HashEmbedder, real_page
 from ui.render import answer_markdown, escape
 
 # (article text, what an obedient model would reply, strings that must never reach an answer)
@@ -94,30 +93,19 @@ SEQUENCES = [
 def test_eight_users_at_once(tmp_path_factory, real_embedder, figures):
     from gradio_client import Client
 
-    from ui.app import build_app
-
-    home = tmp_path_factory.mktemp("concurrent")
-    assistant = Assistant(load_settings(home=home, models_dir=MODELS_CACHE), embedder=real_embedder)
-    assistant.build_index()
-    assistant.generator.warm_up()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = build_app(assistant)
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    url = f"http://127.0.0.1:{port}/"
     latencies: list[float] = []
     results: list[bool] = []
     failures: list[str] = []
     histories: list[bool] = []
     lock = threading.Lock()
 
-    def user(n: int) -> None:
+    def user(url: str, generator: str, n: int) -> None:
         client = Client(url, verbose=False)
         chat: list = []
-        for question, expected in SEQUENCES[n % len(SEQUENCES)]:
+        sequence = SEQUENCES[n % len(SEQUENCES)]
+        for question, expected in sequence:
             started = time.monotonic()
-            chat, *_ = client.predict(question, chat, 5, assistant.settings.generator, True, api_name="/ask")
+            chat, *_ = client.predict(question, chat, 5, generator, True, api_name="/ask")
             elapsed = time.monotonic() - started
             last = chat[-1]["content"]
             text = last if isinstance(last, str) else " ".join(p.get("text", "") for p in last)
@@ -132,14 +120,16 @@ def test_eight_users_at_once(tmp_path_factory, real_embedder, figures):
             if m["role"] == "user"
         ]
         with lock:  # this user's history holds exactly this user's questions, in order
-            histories.append(own == [escape(q) for q, _ in SEQUENCES[n % len(SEQUENCES)]])
+            histories.append(own == [escape(q) for q, _ in sequence])
 
-    threads = [threading.Thread(target=user, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=900)
-    app.close()
+    with real_page(tmp_path_factory.mktemp("concurrent"), real_embedder) as (url, assistant):
+        threads = [
+            threading.Thread(target=user, args=(url, assistant.settings.generator, n)) for n in range(8)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=900)
     for ok in results:
         figures.record("concurrent", ok)
     latencies.sort()

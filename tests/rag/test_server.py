@@ -1,7 +1,6 @@
 """The HTTP server, started on 127.0.0.1 and driven by the official openai client."""
 
 import contextlib
-import socket
 import threading
 import time
 
@@ -11,16 +10,14 @@ import uvicorn
 
 from rag.errors import RagError
 from rag.server import check_exposure, create_app
-from tests.conftest import SUPERPOD_DOC
+from tests.conftest import SUPERPOD_DOC, free_port
 
 SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
 
 
 @contextlib.contextmanager
 def running(app):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,15 +5,12 @@ network the page never reaches "networkidle", so we wait for DOM content, then f
 """
 
 import shutil
-import socket
 import time
 
 import pytest
 
-from rag.assistant import Assistant
-from rag.settings import load_settings
-from tests.conftest import MODELS_CACHE, SUPERPOD_DOC
-from ui.app import CSS, build_app
+from tests.conftest import SUPERPOD_DOC, real_page
+from ui.app import CSS
 
 pytestmark = pytest.mark.models
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,17 +30,8 @@ TIMEOUT_MS = 180_000
 
 @pytest.fixture(scope="module")
 def page_url(tmp_path_factory, real_embedder):
-    home = tmp_path_factory.mktemp("ui-home")
-    assistant = Assistant(load_settings(home=home, models_dir=MODELS_CACHE), embedder=real_embedder)
-    assistant.build_index()
-    assistant.generator.warm_up()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = build_app(assistant)
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=CSS)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
+    with real_page(tmp_path_factory.mktemp("ui-home"), real_embedder, css=CSS) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")

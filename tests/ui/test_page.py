@@ -1,9 +1,8 @@
 """The chat page served for real, driven with gradio_client (stand-in models, fast)."""
 
-import socket
-
 import pytest
 
+from tests.conftest import free_port
 from ui.app import build_app
 
 
@@ -11,12 +10,6 @@ def text(message: dict) -> str:
     """Gradio 6 returns a message's content as a list of typed parts."""
     content = message["content"]
     return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
