@@ -7,27 +7,19 @@ Thousands separators are removed before tokenising so "15,000" in a question mat
 from __future__ import annotations
 
 import logging
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+from rag.textutil import THOUSANDS, stemmer
+
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 def tokenize(texts: list[str]) -> list[list[str]]:
-    texts = [_THOUSANDS.sub("", t) for t in texts]
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    texts = [THOUSANDS.sub("", t) for t in texts]
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False)
 
 
 class LexicalIndex:

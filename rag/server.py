@@ -50,12 +50,6 @@ class ChatRequest(BaseModel):
     stream: bool = False
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind = status, message, kind
-
-
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
 
@@ -63,7 +57,7 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> JS
 def question_and_history(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
     """The last user message is the question; earlier user/assistant pairs are the history."""
     if messages[-1].role != "user":
-        raise ApiError(400, "the last message must have role 'user'")
+        raise InputError("the last message must have role 'user'")
     history, pending = [], None
     for m in messages[:-1]:
         if m.role == "user":
@@ -118,10 +112,6 @@ def create_app(assistant: Assistant, token: str | None = None, max_request_bytes
         if length and length.isdigit() and int(length) > limit:
             return _error(413, f"request body is {int(length)} bytes; the limit is {limit}")
         return await call_next(request)
-
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.kind)
 
     @app.exception_handler(RagError)
     async def rag_error(request: Request, exc: RagError) -> JSONResponse:

@@ -18,154 +18,20 @@ MONEY = re.compile(
     r"|(\d+(?:[.,]\d+)*)\s*(billion|million|trillion)\s+(yuan|dollars|euros)",
     re.IGNORECASE,
 )
+THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # "15,000" -> "15000" before matching
 SCALE = {"billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "m": 1e6, "trillion": 1e12, "t": 1e12}
 # Question words and fillers: never evidence of anything.
 STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "say",
-        "says",
-        "said",
-        "according",
-        "many",
-        "much",
-        "new",
-        "one",
-        "two",
-        "tell",
-        "give",
-        "called",
-        "name",
-        "named",
-        "kind",
-        "year",
-        "years",
-        "articles",
-        "article",
-    ]
+    """
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours say says said according many much
+    new one two tell give called name named kind year years articles article
+    """.split()  # noqa: SIM905 - a word list reads best as words
 )
 
 
@@ -173,20 +39,21 @@ def normalise(text: str) -> str:
     """Lower-case, straight quotes, no thousands separators: for matching, not display."""
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = THOUSANDS.sub("", text)
     return " ".join(text.lower().split())
+
+
+@lru_cache(maxsize=1)
+def stemmer():
+    """The one Snowball stemmer, shared by term matching here and BM25 in index/lexical.py."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=4096)
 def stem(word: str) -> str:
-    import Stemmer
-
-    return _stemmer(Stemmer).stemWord(word)
-
-
-@lru_cache(maxsize=1)
-def _stemmer(module):
-    return module.Stemmer("english")
+    return stemmer().stemWord(word)
 
 
 def words(text: str) -> list[str]:

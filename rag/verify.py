@@ -63,10 +63,11 @@ class CitationVerifier:
         all_sents = [(m, s) for m, c in passages.items() for s in c.sentences]
         vectors = self.embedder.embed(texts + [s.text for _, s in all_sents], progress=False)
         answer_vecs, sent_vecs = vectors[: len(texts)], vectors[len(texts) :]
+        question_terms = content_terms(question)
         out = []
         for (text, markers), vec in zip(parts, answer_vecs):
             sims = sent_vecs @ vec
-            best = self._best(text, markers, passages, all_sents, sims, content_terms(question))
+            best = self._best(text, markers, passages, all_sents, sims, question_terms)
             if best is not None:
                 out.append(best)
         return out
