@@ -2,6 +2,8 @@
 
 CONFIGS: dict[str, dict[str, object]] = {
     "default": {},
+    "transformers": {"backend": "transformers"},  # the same model in torch bf16 (the old default)
+    "qdrant": {"store": "qdrant"},
     "extractive": {"generator": "extractive"},
     "dense": {"retrieval": "dense"},
     "no-verify": {"verify": False},

@@ -13,7 +13,7 @@ from eval import metrics as m
 from eval.dataset import DEV_SET, EvalQuestion, load_dev_set
 from rag.assistant import Assistant
 from rag.batch import run_batch
-from rag.errors import IndexMissingError
+from rag.errors import IndexMismatchError, IndexMissingError
 from rag.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,14 @@ def run_eval(
 ) -> dict[str, Any]:
     questions = load_dev_set(questions_path)[:limit]
     settings = load_settings(**overrides)
+    if "index_dir" not in overrides:
+        # each configuration keeps its own index (a store or embedder setting changes it), and
+        # the user's own index is never rebuilt by an eval run
+        settings = settings.model_copy(update={"index_dir": settings.home / "eval-indexes" / name})
     assistant = Assistant(settings, embedder=embedder)
     try:
         assistant.index  # noqa: B018 - load now so a missing index is built before timing
-    except IndexMissingError:
+    except (IndexMissingError, IndexMismatchError):
         assistant.build_index()
     folder = out_root / name
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ Thousands separators are removed before tokenising so "15,000" in a question mat
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 
 import bm25s
@@ -46,3 +47,20 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
         return self._model.get_scores(tokens)
+
+    def document_weights(self) -> list[dict[str, float]]:
+        """Each chunk's BM25 weight per term. A query's BM25 score is the sum of these over its
+        tokens, so stored as sparse vectors they reproduce bm25s scores as dot products."""
+        s = self._model.scores
+        indptr = np.asarray(s["indptr"])
+        tokens = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        names = {i: t for t, i in self._model.vocab_dict.items()}
+        weights: list[dict[str, float]] = [{} for _ in range(s["num_docs"])]
+        for doc, token, weight in zip(s["indices"].tolist(), tokens.tolist(), s["data"].tolist()):
+            weights[doc][names[token]] = weight
+        return weights
+
+
+def query_terms(query: str) -> Counter[str]:
+    """Query tokens with their counts: bm25s adds a token's weight once per occurrence."""
+    return Counter(tokenize([query])[0])

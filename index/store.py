@@ -4,8 +4,9 @@ Layout of the index folder:
 
     CURRENT            name of the live generation (replaced atomically)
     .lock              held by the one process allowed to write
-    gen-<ns>/          manifest.json, documents.jsonl, chunks.jsonl, vectors.npy,
-                       faiss.index, bm25/
+    gen-<ns>/          manifest.json, documents.jsonl, chunks.jsonl, vectors.npy, and for
+                       the FAISS store faiss.index and bm25/ (the Qdrant store keeps those
+                       in the collection <qdrant_collection>-gen-<ns> instead)
 
 A build writes a whole new generation beside the live one, then swaps CURRENT with
 os.replace. A build killed at any point leaves CURRENT naming the previous, complete
@@ -24,12 +25,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
-from index.lexical import LexicalIndex
-from index.vectors import build_faiss, load_faiss, resolve_index_type, save_faiss, search
+from index.stores import VectorStore, create_store, drop_store, open_store
+from rag.embedder import embedder_id
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.types import Chunk, Document
 
@@ -49,6 +49,7 @@ class Manifest:
     documents: dict[str, dict[str, Any]]  # doc_id -> sha256, source, title, chunks
     num_chunks: int
     built_at: float = field(default_factory=time.time)
+    store: dict[str, Any] = field(default_factory=lambda: {"kind": "faiss"})  # how to open the vectors
 
     @staticmethod
     def chunking_of(settings) -> dict[str, Any]:
@@ -65,15 +66,21 @@ class Manifest:
             raise IndexMismatchError(
                 f"index format is {self.format!r}, this version reads {FORMAT!r}; {REBUILD_HINT}"
             )
-        if self.embedder != settings.embedder:
+        wanted_embedder = embedder_id(settings.embedder, settings.embed_dtype)
+        if self.embedder != wanted_embedder:
             raise IndexMismatchError(
                 f"index was built with embedder {self.embedder!r} but settings ask for "
-                f"{settings.embedder!r}; {REBUILD_HINT}, or set embedder back"
+                f"{wanted_embedder!r}; {REBUILD_HINT}, or set embedder/embed_dtype back"
             )
         if embedder_dim is not None and embedder_dim != self.dim:
             raise IndexMismatchError(
                 f"index vectors have dimension {self.dim} but embedder {settings.embedder!r} "
                 f"gives {embedder_dim}; {REBUILD_HINT}"
+            )
+        if self.store.get("kind", "faiss") != settings.store:
+            raise IndexMismatchError(
+                f"index was built for the {self.store.get('kind')!r} store but settings ask for "
+                f"{settings.store!r}; run `python -m rag index build --store {settings.store}`"
             )
         wanted = self.chunking_of(settings)
         if self.chunking != wanted:
@@ -91,19 +98,13 @@ class SearchIndex:
     documents: dict[str, Document]
     chunks: list[Chunk]
     vectors: np.ndarray
-    faiss_index: faiss.Index
-    lexical: LexicalIndex
+    store: VectorStore
 
     def dense(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return search(self.faiss_index, query_vector, k)
+        return self.store.dense(query_vector, k)
 
     def bm25(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.lexical.scores(query)
-        k = min(k, len(scores))
-        ids = np.argpartition(-scores, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
-        ids = ids[np.argsort(-scores[ids], kind="stable")]
-        keep = scores[ids] > 0
-        return scores[ids][keep], ids[keep]
+        return self.store.bm25(query, k)
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         return [c for c in self.chunks if c.doc_id == doc_id]
@@ -151,21 +152,20 @@ class IndexStore:
             documents = {d["doc_id"]: Document(**d) for d in _read_jsonl(folder / "documents.jsonl")}
             chunks = [Chunk.from_dict(c) for c in _read_jsonl(folder / "chunks.jsonl")]
             vectors = np.load(folder / "vectors.npy")
-            lexical = LexicalIndex.load(folder / "bm25")
+            store = open_store(manifest.store, folder, settings)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise IndexCorruptError(
                 f"index files in {str(folder)!r} are damaged ({exc}); {REBUILD_HINT}"
             ) from None
-        faiss_index = load_faiss(folder / "faiss.index", settings)
         sizes = {
             "manifest": manifest.num_chunks,
             "chunks": len(chunks),
             "vectors": len(vectors),
-            "faiss": faiss_index.ntotal,
+            manifest.store.get("kind", "faiss"): store.size,
         }
         if len(set(sizes.values())) != 1:
             raise IndexCorruptError(f"index parts disagree in size {sizes}; {REBUILD_HINT}")
-        return SearchIndex(manifest, documents, chunks, vectors, faiss_index, lexical)
+        return SearchIndex(manifest, documents, chunks, vectors, store)
 
     def save(
         self,
@@ -176,9 +176,12 @@ class IndexStore:
         vectors: np.ndarray,
     ) -> SearchIndex:
         """Write a new generation and make it current. Caller must hold the lock."""
-        kind = resolve_index_type(settings.index_type, len(chunks), settings.auto_flat_max)
-        faiss_index = build_faiss(vectors, kind, settings)
-        lexical = LexicalIndex.build([embedding_text(c, settings.embed_title) for c in chunks])
+        gen = self.root / f"gen-{time.time_ns()}"
+        tmp = self.root / f".tmp-{gen.name}"
+        tmp.mkdir(parents=True)
+        texts = [embedding_text(c, settings.embed_title) for c in chunks]
+        store = create_store(settings, tmp, gen.name, vectors, texts, chunks)
+        described = store.describe()
         counts: dict[str, int] = {}
         for c in chunks:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
@@ -187,7 +190,7 @@ class IndexStore:
             embedder=embedder_name,
             dim=int(vectors.shape[1]),
             chunking=Manifest.chunking_of(settings),
-            index_type=kind,
+            index_type=described.get("index_type", described["kind"]),
             documents={
                 d.doc_id: {
                     "sha256": d.sha256,
@@ -198,15 +201,11 @@ class IndexStore:
                 for d in documents
             },
             num_chunks=len(chunks),
+            store=described,
         )
-        gen = self.root / f"gen-{time.time_ns()}"
-        tmp = self.root / f".tmp-{gen.name}"
-        tmp.mkdir(parents=True)
         _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
         np.save(tmp / "vectors.npy", vectors)
-        save_faiss(faiss_index, tmp / "faiss.index")
-        lexical.save(tmp / "bm25")
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
         _fsync_tree(tmp)
         os.replace(tmp, gen)
@@ -214,12 +213,18 @@ class IndexStore:
         pointer.write_text(gen.name + "\n")
         _fsync_file(pointer)
         os.replace(pointer, self._current_file)
-        self._remove_stale(keep=gen.name)
-        return SearchIndex(manifest, {d.doc_id: d for d in documents}, chunks, vectors, faiss_index, lexical)
+        self._remove_stale(settings, keep=gen.name)
+        return SearchIndex(manifest, {d.doc_id: d for d in documents}, chunks, vectors, store)
 
-    def _remove_stale(self, keep: str) -> None:
+    def _remove_stale(self, settings, keep: str) -> None:
         for path in self.root.iterdir():
             if path.is_dir() and path.name != keep and path.name.startswith(("gen-", ".tmp-gen-")):
+                try:
+                    described = json.loads((path / "manifest.json").read_text())["store"]
+                except (OSError, ValueError, KeyError):  # a build killed before its manifest
+                    gen = path.name.removeprefix(".tmp-")
+                    described = {"kind": settings.store, "collection": f"{settings.qdrant_collection}-{gen}"}
+                drop_store(described, settings)
                 shutil.rmtree(path, ignore_errors=True)
 
     def size_bytes(self) -> int:

@@ -1,6 +1,7 @@
 """Offline, grounded question answering over news articles."""
 
-from rag.assistant import Assistant
+from typing import TYPE_CHECKING
+
 from rag.settings import Settings, load_settings
 from rag.types import Answer, Chunk, Citation, Conflict, Document, Hit, Sentence
 
@@ -16,3 +17,16 @@ __all__ = [
     "Settings",
     "load_settings",
 ]
+
+if TYPE_CHECKING:
+    from rag.assistant import Assistant
+
+
+def __getattr__(name: str):
+    # Assistant pulls in the index package, which itself uses rag's text helpers: importing it
+    # lazily lets either package be imported first.
+    if name == "Assistant":
+        from rag.assistant import Assistant
+
+        return Assistant
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")

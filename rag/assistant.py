@@ -12,6 +12,7 @@ use so that `--help` and `index status` stay instant.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from index.builder import BuildReport, IndexBuilder
 from index.store import IndexStore, SearchIndex
 from rag.embedder import Embedder, make_embedder
 from rag.generator import Generator, make_generator
+from rag.hardware import log_cpu_report
 from rag.pipeline import Answerer
 from rag.prompting import PromptLibrary
 from rag.retriever import Retriever
@@ -44,6 +46,9 @@ class Assistant:
         # A plain Lock, not an RLock: a streaming generator may be resumed, and so release the
         # lock, on another thread than the one that acquired it (Gradio's workers do that).
         self.lock = threading.Lock()
+        # A model server takes requests in parallel, so answers need not queue for it.
+        parallel = self.generator is not None and getattr(self.generator, "concurrent", False)
+        self._answer_lock = contextlib.nullcontext() if parallel else self.lock
 
     @classmethod
     def from_settings(cls, config: Path | None = None, **overrides: Any) -> Assistant:
@@ -97,6 +102,7 @@ class Assistant:
     def answerer(self) -> Answerer:
         if self._answerer is None:
             self._answerer = Answerer(self.retriever, self.generator, self.prompts, self.settings)
+            log_cpu_report()
         return self._answerer
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None, **options: Any) -> Answer:
@@ -106,7 +112,7 @@ class Assistant:
         >>> answer.citations[0].doc_id
         '004_dd3f690923d793e8'
         """
-        with self.lock:
+        with self._answer_lock:
             return self.answerer.run(question, history, **options)
 
     def stream(
@@ -117,5 +123,5 @@ class Assistant:
         >>> for item in Assistant.from_settings().stream("What is Huawei's CUDA alternative called?"):
         ...     print(item if isinstance(item, str) else f"\n{item.answer}", end="")
         """
-        with self.lock:
+        with self._answer_lock:
             yield from self.answerer.stream(question, history, **options)

@@ -13,6 +13,7 @@ import logging
 import os
 import statistics
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,20 +134,35 @@ def run_batch(
     questions: Path,
     out: Path,
     progress: bool = True,
+    workers: int = 1,
 ) -> BatchSummary:
+    """Answer every question not already answered in `out`; `workers` > 1 answers several at
+    once (worth it only against a model server). Records are appended as they finish, in any
+    order, and the file is rewritten in input order at the end, so resuming works either way."""
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}")
     items = read_questions(questions)
     previous = _done(out)
     summary = BatchSummary()
+    todo = []
+    for item in items:
+        old = previous.get(item.id)
+        if old is not None and "error" not in old:
+            summary.skipped += 1
+        else:
+            todo.append(item)
     out.parent.mkdir(parents=True, exist_ok=True)
     from tqdm import tqdm
 
-    with out.open("a", encoding="utf-8") as sink:
-        for item in tqdm(items, desc="answering", unit="q", disable=not progress):
-            old = previous.get(item.id)
-            if old is not None and "error" not in old:
-                summary.skipped += 1
-                continue
-            record = _answer_one(answer, item)
+    with out.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(workers) as pool:
+        records = (
+            pool.map(lambda item: _answer_one(answer, item), todo)
+            if workers > 1
+            else (_answer_one(answer, item) for item in todo)
+        )
+        for item, record in tqdm(
+            zip(todo, records), total=len(todo), desc="answering", unit="q", disable=not progress
+        ):
             previous[item.id] = record
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
             sink.flush()

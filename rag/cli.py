@@ -81,9 +81,16 @@ def index() -> None:
     type=click.Choice(["flat", "hnsw", "ivf", "auto"]),
     help="FAISS index kind [default: flat].",
 )
+@click.option(
+    "--store",
+    type=click.Choice(["faiss", "qdrant"]),
+    help="Vector store [default: faiss]. qdrant uses RAG_QDRANT_URL, or local mode in HOME/qdrant.",
+)
 @click.pass_context
 @_fail_cleanly
-def index_build(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, index_type: str | None) -> None:
+def index_build(
+    ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, index_type: str | None, store: str | None
+) -> None:
     """Index the articles under PATHS (files or folders).
 
     Only new or changed articles are embedded again; articles no longer under PATHS
@@ -94,8 +101,9 @@ def index_build(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, inde
       python -m rag index build
       python -m rag index build ~/articles --index-type hnsw
       python -m rag index build --rebuild
+      python -m rag index build --store qdrant
     """
-    assistant = _assistant(ctx, index_type=index_type)
+    assistant = _assistant(ctx, index_type=index_type, store=store)
     report = assistant.build_index(list(paths) or None, rebuild=rebuild)
     _print_report(report, assistant.store.root)
 
@@ -181,13 +189,28 @@ def search(ctx: click.Context, question: str, top_k: int | None, retrieval: str 
         click.echo("    " + " ".join(hit.chunk.text.split())[:400])
 
 
-GENERATOR_HELP = "qwen2.5-coder-0.5b-instruct (default), gemma-3-270m, a model path, or 'extractive'."
+GENERATOR_HELP = (
+    "qwen2.5-coder-0.5b-instruct (default), gemma-3-270m, a .gguf or model path, 'extractive' for "
+    "no model, or with --backend openai the server's model name."
+)
+BACKEND_HELP = (
+    "llamacpp (default), transformers, or openai: any OpenAI-compatible server at "
+    "RAG_GENERATOR_URL (key in RAG_GENERATOR_API_KEY or OPENAI_API_KEY)."
+)
+
+
+def generator_options(func):
+    """-g/--generator and --backend, shared by every command that answers."""
+    func = click.option(
+        "--backend", type=click.Choice(["llamacpp", "transformers", "openai"]), help=BACKEND_HELP
+    )(func)
+    return click.option("-g", "--generator", help=GENERATOR_HELP)(func)
 
 
 @cli.command()
 @click.argument("question")
 @click.option("-k", "--top-k", type=int, help="Passages to retrieve [default: 5].")
-@click.option("-g", "--generator", help=GENERATOR_HELP)
+@generator_options
 @click.option("--no-verify", is_flag=True, default=None, help="Skip per-sentence citation checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
 @click.pass_context
@@ -197,6 +220,7 @@ def ask(
     question: str,
     top_k: int | None,
     generator: str | None,
+    backend: str | None,
     no_verify: bool | None,
     as_json: bool,
 ) -> None:
@@ -213,7 +237,9 @@ def ask(
     """
     import json as jsonlib
 
-    assistant = _assistant(ctx, top_k=top_k, generator=generator, verify=False if no_verify else None)
+    assistant = _assistant(
+        ctx, top_k=top_k, generator=generator, backend=backend, verify=False if no_verify else None
+    )
     answer = assistant.ask(question)
     if as_json:
         click.echo(jsonlib.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -237,12 +263,25 @@ def ask(
     required=True,
     help="Answers file (JSON lines). Re-running with the same file resumes.",
 )
-@click.option("-g", "--generator", help=GENERATOR_HELP)
+@generator_options
 @click.option("--no-verify", is_flag=True, default=None, help="Skip per-sentence citation checks.")
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Questions answered at once [default: 1]. Pays off with --backend openai, whose server "
+    "batches requests; a local model answers one at a time.",
+)
 @click.pass_context
 @_fail_cleanly
 def batch(
-    ctx: click.Context, questions: Path, out: Path, generator: str | None, no_verify: bool | None
+    ctx: click.Context,
+    questions: Path,
+    out: Path,
+    generator: str | None,
+    backend: str | None,
+    no_verify: bool | None,
+    workers: int | None,
 ) -> None:
     """Answer every question in QUESTIONS and write one JSON line per question to --out.
 
@@ -255,11 +294,15 @@ def batch(
     Examples:
       python -m rag batch questions.txt --out answers.jsonl
       python -m rag batch eval/dev.jsonl -o dev-answers.jsonl -g extractive
+      RAG_GENERATOR_URL=http://localhost:8001/v1 python -m rag batch questions.txt -o out.jsonl \\
+        --backend openai -g Qwen/Qwen2.5-Coder-0.5B-Instruct --workers 8
     """
     from rag.batch import run_batch
 
-    assistant = _assistant(ctx, generator=generator, verify=False if no_verify else None)
-    summary = run_batch(assistant.ask, questions, out)
+    assistant = _assistant(
+        ctx, generator=generator, backend=backend, verify=False if no_verify else None, workers=workers
+    )
+    summary = run_batch(assistant.ask, questions, out, workers=assistant.settings.workers)
     click.echo(f"{summary.line()}\nanswers: {out}")
     if summary.failed:
         ctx.exit(1)
@@ -271,10 +314,12 @@ def batch(
 @click.option(
     "--token", envvar="RAG_API_TOKEN", help="Require 'Authorization: Bearer TOKEN'. Env: RAG_API_TOKEN."
 )
-@click.option("-g", "--generator", help=GENERATOR_HELP)
+@generator_options
 @click.pass_context
 @_fail_cleanly
-def serve(ctx: click.Context, host: str, port: int, token: str | None, generator: str | None) -> None:
+def serve(
+    ctx: click.Context, host: str, port: int, token: str | None, generator: str | None, backend: str | None
+) -> None:
     """Serve an OpenAI-compatible API: /v1/chat/completions, /v1/models, /v1/documents, /health.
 
     Answers keep their [n] markers and a Sources list; citations, refusals and conflicts also
@@ -292,7 +337,7 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, generator
     from rag.server import check_exposure, create_app
 
     check_exposure(host, token)
-    assistant = _assistant(ctx, generator=generator)
+    assistant = _assistant(ctx, generator=generator, backend=backend)
     assistant.answerer  # noqa: B018 - load the index and models before the first request
     if assistant.generator is not None:
         assistant.generator.warm_up()
@@ -308,9 +353,12 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, generator
 @click.option(
     "--share", is_flag=True, help="Ask Gradio for a public share link (off by default; needs internet)."
 )
+@generator_options
 @click.pass_context
 @_fail_cleanly
-def ui(ctx: click.Context, host: str, port: int, share: bool) -> None:
+def ui(
+    ctx: click.Context, host: str, port: int, share: bool, generator: str | None, backend: str | None
+) -> None:
     """Open the chat page: streaming answers, clickable citations, follow-ups, uploads.
 
     \b
@@ -320,7 +368,7 @@ def ui(ctx: click.Context, host: str, port: int, share: bool) -> None:
     """
     from ui.app import launch
 
-    assistant = _assistant(ctx)
+    assistant = _assistant(ctx, generator=generator, backend=backend)
     assistant.answerer  # noqa: B018 - load the index and models before the first visitor
     if assistant.generator is not None:
         assistant.generator.warm_up()

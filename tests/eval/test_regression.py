@@ -60,3 +60,22 @@ def test_run_folder_has_report_and_plot(extractive, tmp_path_factory):
     report = (folder / "report.md").read_text()
     assert "## Accuracy by question type" in report and "## Failed questions" in report
     assert (folder.parent / "comparison.png").stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def extractive_on_qdrant(tmp_path_factory, real_embedder):
+    home = tmp_path_factory.mktemp("eval-home-qdrant")
+    return run_eval(
+        "extractive-qdrant",
+        {"generator": "extractive", "home": home, "store": "qdrant"},
+        out_root=home / "runs",
+        embedder=real_embedder,
+        progress=False,
+    )
+
+
+def test_qdrant_store_matches_faiss_on_the_dev_set(extractive, extractive_on_qdrant):
+    """The whole pipeline on Qdrant's local mode retrieves and answers as it does on FAISS."""
+    faiss_m, qdrant_m = extractive["metrics"], extractive_on_qdrant["metrics"]
+    for metric in ("recall@5", "mrr", "accuracy", "citation_precision"):
+        assert abs(faiss_m[metric] - qdrant_m[metric]) <= 0.02, metric

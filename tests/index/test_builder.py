@@ -37,7 +37,7 @@ class TestBuild:
         assert (m.embedder, m.dim, m.index_type) == ("hash-test", 64, "flat")
         assert m.chunking == {"sentences": 4, "overlap": 1, "max_chars": 900, "embed_title": True}
         assert all(len(info["sha256"]) == 64 for info in m.documents.values())
-        assert len(index.chunks) == m.num_chunks == index.faiss_index.ntotal == len(index.vectors)
+        assert len(index.chunks) == m.num_chunks == index.store.size == len(index.vectors)
         assert report.embedded_chunks == m.num_chunks
 
     def test_changing_one_file_reembeds_only_its_chunks(self, builder, embedder, settings, corpus_copy):
@@ -157,7 +157,7 @@ class TestAtomicWrites:
         def crash(*args, **kwargs):
             raise KeyboardInterrupt("killed mid-write")
 
-        monkeypatch.setattr("index.store.save_faiss", crash)
+        monkeypatch.setattr("index.stores.save_faiss", crash)
         with pytest.raises(KeyboardInterrupt):
             builder.build([corpus_copy])
         monkeypatch.undo()

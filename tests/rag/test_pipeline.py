@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.errors import InputError
+from rag.errors import GeneratorError, InputError
 from tests.conftest import SUPERPOD_DOC, FakeGenerator
 
 SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
@@ -52,6 +52,11 @@ class TestGenerated:
         assert a.mode == "located"
         assert a.answer.startswith("15,000: “") and "15,000 graphics cards" in a.answer
 
+    def test_bare_value_is_matched_as_a_whole_word(self, hash_assistant):
+        # "15" occurs only inside "15,000": no sentence holds the value, so no located quote
+        a = ask(hash_assistant, "15")
+        assert a.mode != "located" and not a.answer.startswith("15:")
+
     def test_preamble_is_stripped(self, hash_assistant):
         a = ask(
             hash_assistant,
@@ -65,6 +70,15 @@ class TestGenerated:
         hash_assistant._answerer = None
         a = ask(hash_assistant, "It links 99 cards [1].")
         assert a.answer == "It links 99 cards. [1]" and a.mode == "generated"
+
+    def test_unreachable_model_server_is_an_error_not_a_quote(self, hash_assistant):
+        def down(*args, **kwargs):
+            raise GeneratorError("cannot reach the model server at http://127.0.0.1:9/v1")
+            yield ""
+
+        hash_assistant.generator.stream = down
+        with pytest.raises(GeneratorError, match="cannot reach"):
+            hash_assistant.ask(SUPERPOD_Q)
 
     def test_generation_failure_answers_extractively(self, hash_assistant):
         def boom(*args, **kwargs):

@@ -1,0 +1,187 @@
+"""The `openai` generator backend against a small OpenAI-compatible server started here."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.batch import run_batch
+from rag.errors import ConfigError, GeneratorError
+from rag.settings import load_settings
+from tests.conftest import SUPERPOD_DOC, FakeGenerator, HashEmbedder, free_port
+from tests.openai_stub import StubServer
+
+SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
+GOOD = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
+
+
+def remote(tmp_path, corpus, url: str, **overrides) -> Assistant:
+    settings = load_settings(
+        home=tmp_path / "home",
+        embedder="hash-test",
+        backend="openai",
+        generator_url=url,
+        generator="stub-model",
+        **overrides,
+    )
+    assistant = Assistant(settings, embedder=HashEmbedder())
+    assistant.build_index([corpus])
+    return assistant
+
+
+class TestAnswers:
+    def test_cited_answer_through_the_server(self, tmp_path, corpus_copy):
+        with StubServer(lambda messages, stop: GOOD) as server:
+            answer = remote(tmp_path, corpus_copy, server.url).ask(SUPERPOD_Q)
+        assert answer.mode == "generated" and not answer.refused
+        assert answer.citations[0].doc_id == SUPERPOD_DOC and "15,000" in answer.citations[0].text
+        request = server.requests[-1]
+        assert request["model"] == "stub-model" and request["temperature"] == 0 and request["stream"]
+        assert [m["role"] for m in request["messages"]] == ["system", "user"]
+        assert SUPERPOD_Q in request["messages"][1]["content"]
+
+    def test_same_answer_as_a_local_generator_with_the_same_words(
+        self, tmp_path, corpus_copy, hash_assistant
+    ):
+        reply = GOOD + " It was unveiled by Nvidia in 1999 [2]."  # the second sentence is unsupported
+        hash_assistant.generator.reply = reply
+        local = hash_assistant.ask(SUPERPOD_Q)
+        with StubServer(lambda messages, stop: reply) as server:
+            served = remote(tmp_path, corpus_copy, server.url).ask(SUPERPOD_Q)
+        assert served.answer == local.answer and "1999" not in served.answer
+        assert served.citations == local.citations
+
+    def test_refusal_needs_no_server_call(self, tmp_path, corpus_copy):
+        with StubServer(lambda messages, stop: GOOD) as server:
+            answer = remote(tmp_path, corpus_copy, server.url).ask("What did Apple pay for Zyxor Robotics?")
+        assert answer.refused and server.requests == []
+
+    def test_stream_yields_pieces_then_the_checked_answer(self, tmp_path, corpus_copy):
+        with StubServer(lambda messages, stop: GOOD) as server:
+            items = list(remote(tmp_path, corpus_copy, server.url).stream(SUPERPOD_Q))
+        pieces = [i for i in items if isinstance(i, str)]
+        assert len(pieces) > 3 and "".join(pieces) == GOOD
+        assert items[-1].mode == "generated"
+
+    def test_stop_strings_cut_the_reply(self, tmp_path, corpus_copy):
+        with StubServer(lambda messages, stop: GOOD + "\n\nQuestion: something else [2]") as server:
+            answer = remote(tmp_path, corpus_copy, server.url).ask(SUPERPOD_Q)
+        assert "something else" not in answer.answer and len(server.requests[-1]["stop"]) <= 4
+
+
+class TestErrors:
+    def test_api_key_is_sent_as_bearer(self, tmp_path, corpus_copy):
+        with StubServer(lambda messages, stop: GOOD, api_key="s3cret") as server:
+            answer = remote(tmp_path, corpus_copy, server.url, generator_api_key="s3cret").ask(SUPERPOD_Q)
+        assert answer.mode == "generated"
+
+    def test_wrong_key_names_the_setting(self, tmp_path, corpus_copy):
+        with StubServer(lambda messages, stop: GOOD, api_key="s3cret") as server:
+            assistant = remote(tmp_path, corpus_copy, server.url, generator_api_key="wrong")
+            with pytest.raises(GeneratorError, match=r"HTTP 401.*generator_api_key"):
+                assistant.ask(SUPERPOD_Q)
+
+    def test_server_down_is_an_error_naming_the_url(self, tmp_path, corpus_copy):
+        url = f"http://127.0.0.1:{free_port()}/v1"
+        with pytest.raises(GeneratorError, match=f"cannot reach the model server at {url}"):
+            remote(tmp_path, corpus_copy, url).ask(SUPERPOD_Q)
+
+    def test_unknown_model_lists_what_is_served(self, tmp_path, corpus_copy):
+        with (
+            StubServer(lambda messages, stop: GOOD, model="other-model") as server,
+            pytest.raises(GeneratorError, match="one of: other-model"),
+        ):
+            remote(tmp_path, corpus_copy, server.url).ask(SUPERPOD_Q)
+
+    def test_missing_url_is_a_config_error(self, tmp_path):
+        settings = load_settings(home=tmp_path, embedder="hash-test", backend="openai")
+        with pytest.raises(ConfigError, match="generator_url"):
+            Assistant(settings, embedder=HashEmbedder())
+
+
+class TestParallelBatch:
+    QUESTIONS = (
+        SUPERPOD_Q,
+        "What is Huawei's CUDA alternative called?",
+        "How many graphics cards can the SuperPoD link?",
+        "What does the SuperPoD Interconnect link?",
+        "How many cards does Huawei's SuperPoD Interconnect connect?",
+        "Which company revealed the SuperPoD Interconnect?",
+    )
+
+    def write(self, tmp_path):
+        path = tmp_path / "q.jsonl"
+        path.write_text(
+            "".join(json.dumps({"id": f"q{i}", "question": q}) + "\n" for i, q in enumerate(self.QUESTIONS))
+        )
+        return path
+
+    def test_workers_answer_at_once_and_keep_input_order(self, tmp_path, corpus_copy):
+        def slow(messages, stop):
+            time.sleep(0.3)
+            return GOOD
+
+        questions, out = self.write(tmp_path), tmp_path / "a.jsonl"
+        with StubServer(slow) as server:
+            assistant = remote(tmp_path, corpus_copy, server.url)
+            summary = run_batch(assistant.ask, questions, out, progress=False, workers=4)
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [r["id"] for r in records] == [f"q{i}" for i in range(len(self.QUESTIONS))]
+        assert summary.failed == 0 and server.max_active > 1  # requests overlapped
+
+    def test_failed_lines_are_retried_on_resume(self, tmp_path, corpus_copy):
+        calls = {"n": 0}
+        lock = threading.Lock()
+
+        def flaky(messages, stop):
+            with lock:
+                calls["n"] += 1
+                if calls["n"] % 2 == 0:
+                    raise RuntimeError("out of memory")
+            return GOOD
+
+        questions, out = self.write(tmp_path), tmp_path / "a.jsonl"
+        with StubServer(flaky) as server:
+            assistant = remote(tmp_path, corpus_copy, server.url)
+            first = run_batch(assistant.ask, questions, out, progress=False, workers=3)
+            server.reply = lambda messages, stop: GOOD
+            second = run_batch(assistant.ask, questions, out, progress=False, workers=3)
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert first.failed > 0 and second.failed == 0
+        assert second.skipped == len(self.QUESTIONS) - first.failed
+        assert [r["id"] for r in records] == [f"q{i}" for i in range(len(self.QUESTIONS))]
+        assert all("error" not in r for r in records)
+
+    def test_a_local_generator_still_answers_one_at_a_time(self, hash_assistant):
+        assert getattr(hash_assistant.generator, "concurrent", False) is False
+        assert hash_assistant._answer_lock is hash_assistant.lock
+        assert isinstance(hash_assistant.generator, FakeGenerator)
+
+
+@pytest.mark.models
+def test_real_model_behind_a_server_answers_as_it_does_locally(real_assistant, real_embedder, tmp_path):
+    """The default model served over HTTP: same checked answers, citations and refusals."""
+    from rag.generator import Prompt
+
+    local_model = real_assistant.generator
+
+    def serve(messages, stop):
+        system = next((m["content"] for m in messages if m["role"] == "system"), None)
+        user = next(m["content"] for m in messages if m["role"] == "user")
+        return local_model.generate(Prompt(user=user, system=system, stop=stop), 80)
+
+    questions = [SUPERPOD_Q, "What is Huawei's CUDA alternative called?", "Who is the CEO of Zyxor Robotics?"]
+    local = [real_assistant.ask(q) for q in questions]
+    with StubServer(serve, model="qwen-served") as server:
+        settings = real_assistant.settings.model_copy(
+            update={"backend": "openai", "generator_url": server.url, "generator": "qwen-served"}
+        )
+        remote_assistant = Assistant(settings, embedder=real_embedder)
+        served = [remote_assistant.ask(q) for q in questions]
+    assert [a.answer for a in served] == [a.answer for a in local]
+    assert [a.citations for a in served] == [a.citations for a in local]
+    assert served[0].citations and served[-1].refused
