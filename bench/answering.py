@@ -180,15 +180,18 @@ def run(
         ["pipeline", "cold start", "warm p50 (p95)", "first token", "batch q/min", "peak RSS MB", "failed"],
         [
             [
-                name,
-                r["cold"].show("s"),
-                f"{warm[name].median:.2f} s ({_p95(r['latencies']):.2f} s)",
-                r["ttft"].show("s"),
-                f"{r['per_minute']:.1f}",
-                f"{r['peak_mb']:.0f}",
-                str(r["failed"]),
+                label,
+                results[name]["cold"].show("s"),
+                f"{warm[name].median:.2f} s ({_p95(results[name]['latencies']):.2f} s)",
+                results[name]["ttft"].show("s"),
+                f"{results[name]['per_minute']:.1f}",
+                f"{results[name]['peak_mb']:.0f}",
+                str(results[name]["failed"]),
             ]
-            for name, r in (("transformers fp32 (baseline)", base), ("llama.cpp Q4_K_M (default)", best))
+            for name, label in (
+                ("baseline", "transformers fp32 (baseline)"),
+                ("default", "llama.cpp Q4_K_M (default)"),
+            )
         ],
     )
     section.details += [

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store import IndexStore, SearchIndex, embedding_text
+from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
 from rag.chunking import Chunker
 from rag.embedder import Embedder
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
@@ -149,9 +149,34 @@ class IndexBuilder:
                 used += block
             else:
                 vectors.append(block)
-        self.store.save(self.settings, self.embedder.name, docs, chunks, np.concatenate(vectors))
+        sentence_vectors = None
+        if self.settings.embed_sentences:
+            unchanged = set(report.unchanged)
+            sentence_vectors = self._sentence_vectors(chunks, prev, unchanged, vectors[0].shape[1])
+        self.store.save(
+            self.settings, self.embedder.name, docs, chunks, np.concatenate(vectors), sentence_vectors
+        )
         report.embedded_chunks = len(to_embed)
         report.total_chunks = len(chunks)
         report.seconds = time.perf_counter() - start
         log.info("index: %s", report.summary())
         return report
+
+    def _sentence_vectors(
+        self, chunks: list[Chunk], prev: SearchIndex | None, unchanged: set[str], dim: int
+    ) -> np.ndarray:
+        """Vectors of every distinct sentence: carried over for unchanged documents, else embedded."""
+        table = sentence_table(chunks)
+        out = np.zeros((len(table), dim), dtype=np.float32)
+        reuse = prev is not None and prev.sentence_vectors is not None
+        missing: list[int] = []
+        for row, key in enumerate(table):
+            old = prev.sentence_rows.get(key) if reuse and key[0] in unchanged else None
+            if old is None:
+                missing.append(row)
+            else:
+                out[row] = prev.sentence_vectors[old]
+        if missing:
+            texts = list(table.values())
+            out[missing] = self.embedder.embed([texts[r].text for r in missing])
+        return out

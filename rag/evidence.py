@@ -9,6 +9,7 @@ term match both count.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,10 +65,24 @@ def informative(sentence: Sentence) -> bool:
     return not is_heading(sentence) or ":" in sentence.text or any(ch.isdigit() for ch in sentence.text)
 
 
+SentenceLookup = Callable[[list[tuple[str, int]]], np.ndarray | None]
+
+
+def sentence_vectors(
+    embedder: Embedder, lookup: SentenceLookup | None, keys: list[tuple[str, int]], texts: list[str]
+) -> np.ndarray:
+    """Vectors for passage sentences: from the index when it stores them, else embedded now."""
+    found = lookup(keys) if lookup is not None else None
+    return found if found is not None else embedder.embed(texts, progress=False)
+
+
 class EvidenceScorer:
-    def __init__(self, embedder: Embedder, lexical_weight: float = 0.3) -> None:
+    def __init__(
+        self, embedder: Embedder, lexical_weight: float = 0.3, lookup: SentenceLookup | None = None
+    ) -> None:
         self.embedder = embedder
         self.lexical_weight = lexical_weight
+        self.lookup = lookup
 
     def run(
         self, question: str, hits: list[Hit], question_vector: np.ndarray | None = None
@@ -87,7 +102,8 @@ class EvidenceScorer:
         q_terms = content_terms(question)
         if question_vector is None:
             question_vector = self.embedder.embed([question], progress=False)[0]
-        vectors = self.embedder.embed([s.text for s, _, _ in items], progress=False)
+        keys = [(chunk.doc_id, sent.start) for sent, chunk, _ in items]
+        vectors = sentence_vectors(self.embedder, self.lookup, keys, [s.text for s, _, _ in items])
         cosines = vectors @ question_vector
         out = []
         for (sent, chunk, rank), cos, vec in zip(items, cosines, vectors):

@@ -57,12 +57,13 @@ class Answerer:
         chunks = retriever.index.chunks
         common = common_words([c.text for c in chunks])
         corpus_names = frozenset(e for c in chunks for e in entities(c.text, common))
-        self.scorer = EvidenceScorer(retriever.embedder, settings.lexical_weight)
+        lookup = retriever.index.sentence_matrix
+        self.scorer = EvidenceScorer(retriever.embedder, settings.lexical_weight, lookup)
         self.gate = AnswerabilityGate(settings.gate_min_score, settings.gate_min_coverage, common)
         self.premise = PremiseChecker(common, corpus_names, settings.gate_min_score)
         self.conflicts = ConflictDetector(settings.conflict_min_similarity, settings.conflict_min_overlap)
         self.verifier = CitationVerifier(
-            retriever.embedder, common, settings.support_min_similarity, settings.support_min_overlap
+            retriever.embedder, common, settings.support_min_similarity, settings.support_min_overlap, lookup
         )
         self.rewriter = QuestionRewriter(prompts, generator)
 

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         "float32", description="bfloat16 embeds ~1.6x faster on CPUs with AVX512-BF16"
     )
     embed_title: bool = True
+    embed_sentences: bool = Field(
+        True, description="also store a vector per sentence: answers look them up instead of embedding"
+    )
     store: Literal["faiss", "qdrant"] = Field(
         "faiss", description="faiss: files in the index folder; qdrant: a Qdrant collection"
     )

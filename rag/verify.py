@@ -18,6 +18,7 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embedder import Embedder
+from rag.evidence import SentenceLookup, sentence_vectors
 from rag.textutil import content_terms, entities, numbers
 from rag.types import Chunk, Sentence
 
@@ -48,9 +49,15 @@ class Supported:
 
 class CitationVerifier:
     def __init__(
-        self, embedder: Embedder, common: frozenset[str], min_similarity: float, min_overlap: float
+        self,
+        embedder: Embedder,
+        common: frozenset[str],
+        min_similarity: float,
+        min_overlap: float,
+        lookup: SentenceLookup | None = None,
     ) -> None:
         self.embedder = embedder
+        self.lookup = lookup
         self.common = common
         self.min_similarity = min_similarity
         self.min_overlap = min_overlap
@@ -61,8 +68,9 @@ class CitationVerifier:
             return []
         texts = [t for t, _ in parts]
         all_sents = [(m, s) for m, c in passages.items() for s in c.sentences]
-        vectors = self.embedder.embed(texts + [s.text for _, s in all_sents], progress=False)
-        answer_vecs, sent_vecs = vectors[: len(texts)], vectors[len(texts) :]
+        answer_vecs = self.embedder.embed(texts, progress=False)
+        keys = [(passages[m].doc_id, s.start) for m, s in all_sents]
+        sent_vecs = sentence_vectors(self.embedder, self.lookup, keys, [s.text for _, s in all_sents])
         question_terms = content_terms(question)
         out = []
         for (text, markers), vec in zip(parts, answer_vecs):

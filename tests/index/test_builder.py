@@ -50,13 +50,23 @@ class TestBuild:
         after = _load(settings)
         n_004 = len(after.chunks_of(DOC_004))
         assert report.updated == [DOC_004] and not report.added
-        assert embedder.calls == [n_004]  # one batch, only the changed document's chunks
+        sentences_004 = {s.start for c in after.chunks_of(DOC_004) for s in c.sentences}
+        # one batch of the changed document's chunks, one of its distinct sentences
+        assert embedder.calls == [n_004, len(sentences_004)]
         for doc_id in after.documents:
             if doc_id != DOC_004:
                 old_rows = [i for i, c in enumerate(before.chunks) if c.doc_id == doc_id]
                 new_rows = [i for i, c in enumerate(after.chunks) if c.doc_id == doc_id]
                 np.testing.assert_array_equal(before.vectors[old_rows], after.vectors[new_rows])
         assert any("liquid cooling" in c.text for c in after.chunks_of(DOC_004))
+        for key, row in after.sentence_rows.items():  # carried-over sentence vectors are the old ones
+            if key[0] != DOC_004:
+                np.testing.assert_array_equal(
+                    after.sentence_vectors[row], before.sentence_vectors[before.sentence_rows[key]]
+                )
+        stored = after.sentence_matrix([(DOC_004, min(sentences_004))])
+        fresh = embedder.embed([after.chunks_of(DOC_004)[0].sentences[0].text])
+        np.testing.assert_allclose(stored, fresh, atol=1e-6)
 
     def test_unchanged_rebuild_embeds_nothing(self, builder, embedder, corpus_copy):
         builder.build([corpus_copy])
@@ -78,7 +88,9 @@ class TestBuild:
         embedder.calls.clear()
         report = builder.add([new])
         assert report.added == ["new_story"] and len(report.unchanged) == 5
-        assert sum(embedder.calls) == len(_load(settings).chunks_of("new_story"))
+        added = _load(settings).chunks_of("new_story")
+        distinct = {s.start for c in added for s in c.sentences}
+        assert embedder.calls == [len(added), len(distinct)]  # only the new article is embedded
         builder.remove(["new_story"])
         assert "new_story" not in _load(settings).documents
         with pytest.raises(RagError, match="no such document id"):

@@ -52,6 +52,12 @@ class TestGenerated:
         assert a.mode == "located"
         assert a.answer.startswith("15,000: “") and "15,000 graphics cards" in a.answer
 
+    def test_passage_sentences_are_looked_up_not_embedded(self, hash_assistant, embedder):
+        hash_assistant.ask(SUPERPOD_Q)  # loads everything
+        embedder.calls.clear()
+        ask(hash_assistant, "The SuperPoD Interconnect can link up to 15,000 graphics cards [1].")
+        assert embedder.calls == [1, 1]  # the question, then the answer's one sentence
+
     def test_bare_value_is_matched_as_a_whole_word(self, hash_assistant):
         # "15" occurs only inside "15,000": no sentence holds the value, so no located quote
         a = ask(hash_assistant, "15")
