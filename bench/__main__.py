@@ -31,12 +31,12 @@ def settings():
 
 
 @cache
-def workspace() -> Path:
-    """A fresh index of the default corpus, shared by the benchmarks of one run."""
+def workspace(**overrides) -> Path:
+    """A fresh index of the default corpus (with these settings), shared by one run's benchmarks."""
     from rag.assistant import Assistant
 
     folder = Path(tempfile.mkdtemp(prefix="rag-bench-"))
-    Assistant(settings().model_copy(update={"index_dir": folder / "index"})).build_index()
+    Assistant(settings().model_copy(update={"index_dir": folder / "index", **overrides})).build_index()
     return folder / "index"
 
 
@@ -112,7 +112,8 @@ def run_answers(questions: int, prompts: int) -> Section:
     from bench import answering
 
     generating = [q for q, _ in generating_questions(prompts)]
-    return answering.run(answering.spread(dev_questions(), questions), generating, workspace(), settings())
+    indexes = {"default": workspace(), "baseline": workspace(embed_sentences=False)}
+    return answering.run(answering.spread(dev_questions(), questions), generating, indexes, settings())
 
 
 def show(section: Section) -> None:

@@ -25,7 +25,10 @@ from eval.dataset import EvalQuestion
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
-BASELINE_ENV = {"RAG_BACKEND": "transformers", "RAG_DTYPE": "float32"}
+# the straightforward pipeline: torch fp32 generation, sentence-transformers for every embedding,
+# passage sentences embedded per question (its index has no sentence vectors)
+BASELINE = {"backend": "transformers", "dtype": "float32", "numpy_queries": False, "embed_sentences": False}
+BASELINE_ENV = {f"RAG_{k.upper()}": str(v).lower() for k, v in BASELINE.items()}
 
 
 def spread(questions: list[EvalQuestion], n: int) -> list[EvalQuestion]:
@@ -118,20 +121,21 @@ def first_tokens(assistant, questions: list[EvalQuestion]) -> Stat:
 def run(
     questions: list[EvalQuestion],
     generating: list[EvalQuestion],
-    index_dir: Path,
+    indexes: dict[str, Path],
     settings,
     cold_runs: int = 3,
 ) -> Section:
+    """`indexes` maps "baseline" and "default" to index folders built with each one's settings."""
     from rag.assistant import Assistant
 
     section = Section(f"Answers end to end ({len(questions)} dev questions in the batch runs)")
     probe = generating[0].question
     results: dict[str, dict] = {}
-    for name, extra in (("baseline", BASELINE_ENV), ("default", {})):
+    for name, extra, overrides in (("baseline", BASELINE_ENV, BASELINE), ("default", {}, {})):
         log.info("answering: %s", name)
+        index_dir = indexes[name]
         cold = cold_start(probe, extra, index_dir, cold_runs)
         runs = batch(questions, extra, index_dir)
-        overrides = {"backend": "transformers", "dtype": "float32"} if extra else {}
         assistant = Assistant(settings.model_copy(update={"index_dir": index_dir, **overrides}))
         assistant.ask(generating[0].question)  # warm: models loaded, first-call costs paid
         ttft = first_tokens(assistant, generating)

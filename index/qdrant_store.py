@@ -9,6 +9,7 @@ product gives the same score as the FAISS store's bm25s search and the fused hit
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import zlib
@@ -39,6 +40,16 @@ def sparse(terms: dict[str, float]):
     for term, weight in terms.items():
         merged[term_id(term)] = merged.get(term_id(term), 0.0) + weight  # a rare hash collision adds up
     return models.SparseVector(indices=list(merged), values=list(merged.values()))
+
+
+@atexit.register
+def _close_clients() -> None:
+    """Close while the interpreter still runs: a local client closed by its finaliser at
+    shutdown prints a traceback."""
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
 
 
 def client_for(settings):

@@ -172,7 +172,9 @@ class IndexStore:
             chunks = [Chunk.from_dict(c) for c in _read_jsonl(folder / "chunks.jsonl")]
             vectors = np.load(folder / "vectors.npy")
             sentences = folder / "sentences.npy"
-            sentence_vectors = np.load(sentences) if sentences.is_file() else None
+            # memory-mapped: an answer touches a few dozen rows; at a million chunks the whole
+            # file would be gigabytes of RAM in every process
+            sentence_vectors = np.load(sentences, mmap_mode="r") if sentences.is_file() else None
             store = open_store(manifest.store, folder, settings)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise IndexCorruptError(

@@ -55,7 +55,13 @@ class Embedder:
     bfloat16 runs the matrix products on AVX512-BF16 units about 1.6x faster than float32, at a
     cosine of 0.998 to the float32 vectors; an index records which one built it."""
 
-    def __init__(self, model: str = "all-MiniLM-L6-v2", batch_size: int = 16, dtype: str = "float32") -> None:
+    def __init__(
+        self,
+        model: str = "all-MiniLM-L6-v2",
+        batch_size: int = 16,
+        dtype: str = "float32",
+        light: bool = True,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1. Currently, batch_size is {batch_size}")
         if dtype not in ("float32", "bfloat16"):
@@ -65,7 +71,7 @@ class Embedder:
         self.name = embedder_id(model, dtype)
         self.batch_size = batch_size
         self._model = None
-        self._numpy = None
+        self._numpy = None if light else False  # False: never use the numpy path
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -123,4 +129,6 @@ class Embedder:
 
 
 def make_embedder(settings) -> Embedder:
-    return Embedder(settings.embedder, batch_size=settings.embed_batch_size, dtype=settings.embed_dtype)
+    return Embedder(
+        settings.embedder, settings.embed_batch_size, settings.embed_dtype, light=settings.numpy_queries
+    )

@@ -51,3 +51,5 @@ class UploadError(InputError):
 
 class GeneratorError(RagError):
     """The generator cannot answer: a model server is unreachable or refused the request."""
+
+    status = 502  # the API answers Bad Gateway: the fault is upstream, not in the request

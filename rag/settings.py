@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         "float32", description="bfloat16 embeds ~1.6x faster on CPUs with AVX512-BF16"
     )
     embed_title: bool = True
+    numpy_queries: bool = Field(
+        True, description="embed questions in numpy (same vectors, no torch import) when the model allows"
+    )
     embed_sentences: bool = Field(
         True, description="also store a vector per sentence: answers look them up instead of embedding"
     )

@@ -59,7 +59,9 @@ class Pages:
 def build_app(assistant: Assistant) -> gr.Blocks:
     pages = Pages(assistant)
     settings = assistant.settings
-    generators = list(dict.fromkeys([settings.generator, *PACKAGED_GENERATORS, "extractive"]))
+    # a model server serves the model it was started with; local backends can swap packaged ones
+    packaged = [] if settings.backend == "openai" else list(PACKAGED_GENERATORS)
+    generators = list(dict.fromkeys([settings.generator, *packaged, "extractive"]))
     max_bytes = int(settings.max_file_mb * 1e6)
 
     def documents_table() -> list[list[Any]]:

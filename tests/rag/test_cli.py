@@ -44,6 +44,16 @@ class TestErrors:
         result = run("--config", str(tmp_path / "nope.toml"), "index", "status")
         assert result.exit_code == 1 and "does not exist" in result.output
 
+    def test_openai_backend_without_url_is_one_clear_line(self, run):
+        result = run("ask", "Who makes CANN?", "--backend", "openai")
+        assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+        assert "needs generator_url" in result.output and "RAG_GENERATOR_URL" in result.output
+
+    def test_workers_must_be_positive(self, run, tmp_path):
+        (tmp_path / "q.txt").write_text("Who makes CANN?\n")
+        result = run("batch", str(tmp_path / "q.txt"), "-o", str(tmp_path / "a.jsonl"), "--workers", "0")
+        assert result.exit_code == 2 and "0 is not in the range x>=1" in result.output
+
 
 @pytest.mark.models
 class TestRealCli:
@@ -58,3 +68,15 @@ class TestRealCli:
         search = run("search", "How many graphics cards can the SuperPoD Interconnect link?", "-k", "2")
         assert search.exit_code == 0
         assert search.output.startswith("[1] 004_dd3f690923d793e8:")
+
+    def test_unreachable_model_server_is_one_clear_line(self, run, corpus_copy, monkeypatch):
+        from tests.conftest import free_port
+
+        assert run("index", "build", str(corpus_copy)).exit_code == 0
+        url = f"http://127.0.0.1:{free_port()}/v1"
+        monkeypatch.setenv("RAG_GENERATOR_URL", url)
+        result = run(
+            "ask", "How many graphics cards can the SuperPoD Interconnect link?", "--backend", "openai"
+        )
+        assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+        assert f"cannot reach the model server at {url}" in result.output

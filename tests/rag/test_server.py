@@ -8,7 +8,7 @@ import httpx
 import pytest
 import uvicorn
 
-from rag.errors import RagError
+from rag.errors import GeneratorError, RagError
 from rag.server import check_exposure, create_app
 from tests.conftest import SUPERPOD_DOC, free_port
 
@@ -108,6 +108,17 @@ class TestHttp:
         assert r.status_code == 400 and "role 'user'" in r.json()["error"]["message"]
         r = httpx.post(f"{server}/v1/chat/completions", json={"messages": [{"role": "user", "content": " "}]})
         assert r.status_code == 400 and "question is empty" in r.json()["error"]["message"]
+
+    def test_model_server_down_is_a_bad_gateway(self, server, hash_assistant):
+        def down(*args, **kwargs):
+            raise GeneratorError("cannot reach the model server at http://127.0.0.1:9/v1")
+            yield ""
+
+        hash_assistant.generator.stream = down
+        r = httpx.post(
+            f"{server}/v1/chat/completions", json={"messages": [{"role": "user", "content": SUPERPOD_Q}]}
+        )
+        assert r.status_code == 502 and "cannot reach the model server" in r.json()["error"]["message"]
 
     def test_request_size_limit(self, server):
         big = {"messages": [{"role": "user", "content": "x" * 60_000}]}
