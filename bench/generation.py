@@ -91,7 +91,8 @@ def measure(
                 before_each(generator)
             first, text = None, ""
             for piece in generator.stream(LONG, LONG_TOKENS):
-                first = first or time.perf_counter()
+                if first is None and piece:  # a stream may open with an empty role chunk
+                    first = time.perf_counter()
                 text += piece
             rates.append((count_tokens(generator, text) - 1) / (time.perf_counter() - first))
         steady = Stat.of(rates)
