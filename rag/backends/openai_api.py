@@ -82,7 +82,13 @@ class OpenAIGenerator:
                     data = line[len("data:") :].strip()
                     if data == "[DONE]":
                         return
-                    choices = json.loads(data).get("choices") or [{}]
+                    try:
+                        choices = json.loads(data).get("choices") or [{}]
+                    except (ValueError, AttributeError):
+                        raise GeneratorError(
+                            f"the model server at {self.url} sent a malformed stream line {data[:80]!r}; "
+                            "is generator_url an OpenAI-compatible /v1 endpoint?"
+                        ) from None
                     yield (choices[0].get("delta") or {}).get("content") or ""
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
