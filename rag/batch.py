@@ -137,8 +137,8 @@ def run_batch(
     workers: int = 1,
 ) -> BatchSummary:
     """Answer every question not already answered in `out`; `workers` > 1 answers several at
-    once (worth it only against a model server). Records are appended as they finish, in any
-    order, and the file is rewritten in input order at the end, so resuming works either way."""
+    once (worth it only against a model server). Each record is appended and flushed as soon as
+    it and those before it are done, so a kill loses at most the questions in flight."""
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}")
     items = read_questions(questions)
