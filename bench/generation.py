@@ -32,7 +32,6 @@ MIN_DECODE_TOKENS = 8
 LONG = Prompt(
     user="Write a long paragraph about the history of computer chips.", system="You are a helpful assistant."
 )
-LONG_TOKENS = 64
 LONG_RUNS = 2
 
 
@@ -52,7 +51,7 @@ def time_stream(generator: Generator, prompt: Prompt) -> tuple[float, float, str
     first = None
     text = ""
     for piece in generator.stream(prompt, MAX_NEW_TOKENS):
-        if first is None and piece:
+        if first is None and piece:  # a stream may open with an empty role chunk
             first = time.perf_counter() - start
         text += piece
     total = time.perf_counter() - start
@@ -89,12 +88,8 @@ def measure(
         for _ in range(LONG_RUNS):
             if before_each:
                 before_each(generator)
-            first, text = None, ""
-            for piece in generator.stream(LONG, LONG_TOKENS):
-                if first is None and piece:  # a stream may open with an empty role chunk
-                    first = time.perf_counter()
-                text += piece
-            rates.append((count_tokens(generator, text) - 1) / (time.perf_counter() - first))
+            first, total, text = time_stream(generator, LONG)
+            rates.append((count_tokens(generator, text) - 1) / (total - first))
         steady = Stat.of(rates)
     log.info("generation: %s done", name)
     del generator
@@ -189,7 +184,7 @@ def run(prompts: list[Prompt], settings) -> tuple[Section, dict[str, Runtime]]:
     default = runs["llama.cpp Q4_K_M (default)"]
     section.rows.append(
         Row(
-            f"decode speed, steady ({LONG_TOKENS}-token reply, llama.cpp Q4_K_M)",
+            f"decode speed, steady ({MAX_NEW_TOKENS}-token reply, llama.cpp Q4_K_M)",
             default.steady,
             "tok/s",
             ">= 45 tok/s",
@@ -202,7 +197,7 @@ def run(prompts: list[Prompt], settings) -> tuple[Section, dict[str, Runtime]]:
     )
     section.details += [
         "",
-        f"Steady decoding on a {LONG_TOKENS}-token reply: llama.cpp {default.steady.show('tok/s', 1)}, "
+        f"Steady decoding on a {MAX_NEW_TOKENS}-token reply: llama.cpp {default.steady.show('tok/s', 1)}, "
         f"transformers fp32 {base.steady.show('tok/s', 1)}. The table's decode column is over the dev "
         "answers (10-30 tokens), where each reply's start and end weigh more.",
         "",
