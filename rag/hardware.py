@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sys
+from functools import cache
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def cpu_report() -> dict[str, str]:
     return report
 
 
+@cache  # once per process: the answerer is rebuilt after every index update
 def log_cpu_report() -> dict[str, str]:
     report = cpu_report()
     log.info("cpu: %s", "; ".join(f"{k}: {v}" for k, v in report.items()))
