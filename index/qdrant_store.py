@@ -85,7 +85,7 @@ class QdrantStore:
         from qdrant_client import models
 
         client = client_for(settings)
-        name = f"{settings.qdrant_collection}-{generation}"
+        name = cls.collection_name(settings, generation)
         client.create_collection(
             name,
             vectors_config={
@@ -106,6 +106,10 @@ class QdrantStore:
             client.upsert(name, points, wait=True)
         log.info("qdrant: %d chunks in collection %s", len(vectors), name)
         return cls(client, name, len(vectors))
+
+    @staticmethod
+    def collection_name(settings, generation: str) -> str:
+        return f"{settings.qdrant_collection}-{generation}"
 
     @classmethod
     def open(cls, settings, described: dict[str, Any]) -> QdrantStore:

@@ -255,9 +255,8 @@ class IndexStore:
                 try:
                     described = json.loads((path / "manifest.json").read_text())["store"]
                 except (OSError, ValueError, KeyError):  # a build killed before its manifest
-                    gen = path.name.removeprefix(".tmp-")
-                    described = {"kind": settings.store, "collection": f"{settings.qdrant_collection}-{gen}"}
-                drop_store(described, settings)
+                    described = None
+                drop_store(described, settings, generation=path.name.removeprefix(".tmp-"))
                 shutil.rmtree(path, ignore_errors=True)
 
     def size_bytes(self) -> int:

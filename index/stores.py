@@ -90,9 +90,14 @@ def open_store(described: dict[str, Any], folder: Path, settings) -> VectorStore
     return FaissStore.open(folder, settings, described)
 
 
-def drop_store(described: dict[str, Any], settings) -> None:
-    """Free what a stale generation holds outside its folder (a Qdrant collection)."""
-    if described.get("kind") == "qdrant":
+def drop_store(described: dict[str, Any] | None, settings, generation: str) -> None:
+    """Free what a stale generation holds outside its folder (a Qdrant collection). Without a
+    manifest (a build killed before writing it), the generation's collection is named from
+    settings."""
+    kind = described.get("kind") if described else settings.store
+    if kind == "qdrant":
         from index.qdrant_store import QdrantStore
 
+        if not described:
+            described = {"collection": QdrantStore.collection_name(settings, generation)}
         QdrantStore.drop(settings, described)
