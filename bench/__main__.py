@@ -25,7 +25,7 @@ log = logging.getLogger("bench")
 
 @cache
 def settings():
-    from rag.settings import load_settings
+    from rag.core.settings import load_settings
 
     return load_settings()
 
@@ -56,8 +56,8 @@ def dev_questions():
 @cache
 def generating_questions(n: int):
     """The first n dev questions whose plan reaches the model, with the prompts it would get."""
+    from rag.answering.pipeline import Answerer
     from rag.assistant import Assistant
-    from rag.pipeline import Answerer
 
     assistant = Assistant(settings().model_copy(update={"index_dir": workspace(), "generator": "extractive"}))
     answerer = Answerer(assistant.retriever, _PlanOnly(), assistant.prompts, assistant.settings)
@@ -83,7 +83,7 @@ def machine() -> list[str]:
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
-    from rag.hardware import cpu_report
+    from rag.core.hardware import cpu_report
 
     with contextlib.suppress(ImportError):
         import llama_cpp  # noqa: F401

@@ -11,7 +11,7 @@ import logging
 import numpy as np
 
 from bench.measure import Row, Section, Stat, repeat, table
-from rag.embedder import Embedder
+from rag.embedding.embedder import Embedder
 
 log = logging.getLogger(__name__)
 TARGET = 300  # chunks per second, from the performance issue

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.measure import Row, Section, Stat, table
-from rag.generator import Generator, Prompt
+from rag.generation.base import Generator, Prompt
 
 log = logging.getLogger(__name__)
 MAX_NEW_TOKENS = 64
@@ -110,7 +110,7 @@ def int8_generator(settings):
     import torch
     from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
 
-    from rag.backends.local_hf import TransformersGenerator
+    from rag.generation.backends.local_hf import TransformersGenerator
 
     class Int8(TransformersGenerator):
         def warm_up(self) -> None:
@@ -128,8 +128,8 @@ def int8_generator(settings):
 
 
 def run(prompts: list[Prompt], settings) -> tuple[Section, dict[str, Runtime]]:
-    from rag.backends.llamacpp import LlamaCppGenerator
-    from rag.backends.local_hf import TransformersGenerator
+    from rag.generation.backends.llamacpp import LlamaCppGenerator
+    from rag.generation.backends.local_hf import TransformersGenerator
 
     def hf(dtype: str) -> Callable[[], Generator]:
         return lambda: TransformersGenerator(

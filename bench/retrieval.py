@@ -21,7 +21,7 @@ import numpy as np
 
 from bench.measure import Row, Section, Stat, table
 from index.vectors import IVF_PROBE_SHARE, build_faiss, resolve_index_type
-from rag.settings import Settings
+from rag.core.settings import Settings
 
 log = logging.getLogger(__name__)
 DIM = 384

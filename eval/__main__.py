@@ -9,7 +9,7 @@ import click
 
 from eval.configs import CONFIGS
 from eval.runner import RUNS
-from rag.cli import _fail_cleanly
+from rag.faces.errors import fail_cleanly
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -42,7 +42,7 @@ def cli() -> None:
 @click.option("--name", help="Run folder name when using --set [default: the config name].")
 @click.option("--out", type=click.Path(path_type=Path), default=RUNS, show_default=True)
 @click.option("--limit", type=int, help="Only the first N questions (smoke runs).")
-@_fail_cleanly
+@fail_cleanly
 def run(
     configs: tuple[str, ...],
     run_all: bool,
@@ -99,7 +99,7 @@ def compare(run_a: Path, run_b: Path) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Also print the fallback-refusal curve from a run made with fallback_min_score=0.",
 )
-@_fail_cleanly
+@fail_cleanly
 def calibrate(run_dir: Path | None) -> None:
     """Calibrate thresholds on the whole dev set (never per question) and print them.
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from eval.dataset import load_dev_set
 from rag.assistant import Assistant
-from rag.settings import load_settings
+from rag.core.settings import load_settings
 
 
 def gate_signals(assistant: Assistant) -> list[tuple[bool, float, float, bool]]:

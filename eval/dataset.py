@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.errors import InputError
+from rag.core.errors import InputError
 
 DEV_SET = Path(__file__).with_name("dev.jsonl")
 TYPES = (

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from eval.dataset import EvalQuestion
-from rag.textutil import content_terms, normalise, numbers
-from rag.types import Chunk
-from rag.verify import split_answer
+from rag.answering.verify import split_answer
+from rag.core.text import content_terms, normalise, numbers
+from rag.core.types import Chunk
 
 MARKER = re.compile(r"\[(\d+)\]")
 SUPPORT_OVERLAP = 0.5

@@ -12,9 +12,9 @@ from typing import Any
 from eval import metrics as m
 from eval.dataset import DEV_SET, EvalQuestion, load_dev_set
 from rag.assistant import Assistant
-from rag.batch import run_batch
-from rag.errors import IndexMismatchError, IndexMissingError
-from rag.settings import load_settings
+from rag.core.errors import IndexMismatchError, IndexMissingError
+from rag.core.settings import load_settings
+from rag.faces.batch import run_batch
 
 log = logging.getLogger(__name__)
 RUNS = Path(__file__).with_name("runs")

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
-from rag.chunking import Chunker
-from rag.embedder import Embedder
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
-from rag.ingest import SUPPORTED_SUFFIXES, Skipped, load_documents
-from rag.types import Chunk, Document
+from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
+from rag.core.types import Chunk, Document
+from rag.documents.chunking import Chunker
+from rag.documents.ingest import SUPPORTED_SUFFIXES, Skipped, load_documents
+from rag.embedding.embedder import Embedder
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from rag.textutil import THOUSANDS, stemmer
+from rag.core.text import THOUSANDS, stemmer
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 

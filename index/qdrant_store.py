@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from index.lexical import LexicalIndex, query_terms
-from rag.errors import ConfigError, IndexCorruptError
-from rag.types import Chunk
+from rag.core.errors import ConfigError, IndexCorruptError
+from rag.core.types import Chunk
 
 log = logging.getLogger(__name__)
 DENSE, SPARSE = "dense", "bm25"

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from index.store import Manifest
-from rag.ingest import SUPPORTED_SUFFIXES
+from rag.documents.ingest import SUPPORTED_SUFFIXES
 
 
 def staleness(manifest: Manifest) -> list[str]:

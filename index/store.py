@@ -31,9 +31,9 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from index.stores import VectorStore, create_store, drop_store, open_store
-from rag.embedder import embedder_id
-from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
-from rag.types import Chunk, Document, Sentence
+from rag.core.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from rag.core.types import Chunk, Document, Sentence
+from rag.embedding.embedder import embedder_id
 
 log = logging.getLogger(__name__)
 

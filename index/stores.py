@@ -17,7 +17,7 @@ import numpy as np
 
 from index.lexical import LexicalIndex
 from index.vectors import build_faiss, load_faiss, resolve_index_type, save_faiss, search
-from rag.types import Chunk
+from rag.core.types import Chunk
 
 
 class VectorStore(Protocol):

@@ -14,7 +14,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.errors import IndexCorruptError
+from rag.core.errors import IndexCorruptError
 
 IVF_POINTS_PER_LIST = 39  # FAISS warns below this many training points per list
 IVF_TRAIN_PER_LIST = 40  # training sample size per list on big corpora

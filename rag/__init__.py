@@ -2,8 +2,8 @@
 
 from typing import TYPE_CHECKING
 
-from rag.settings import Settings, load_settings
-from rag.types import Answer, Chunk, Citation, Conflict, Document, Hit, Sentence
+from rag.core.settings import Settings, load_settings
+from rag.core.types import Answer, Chunk, Citation, Conflict, Document, Hit, Sentence
 
 __all__ = [
     "Answer",

@@ -1,3 +1,3 @@
-from rag.cli import main
+from rag.faces.cli import main
 
 main()

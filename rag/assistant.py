@@ -20,14 +20,15 @@ from typing import Any
 
 from index.builder import BuildReport, IndexBuilder
 from index.store import IndexStore, SearchIndex
-from rag.embedder import Embedder, make_embedder
-from rag.generator import Generator, make_generator
-from rag.hardware import log_cpu_report
-from rag.pipeline import Answerer
-from rag.prompting import PromptLibrary
-from rag.retriever import Retriever
-from rag.settings import Settings, load_settings
-from rag.types import Answer, Hit
+from rag.answering.pipeline import Answerer
+from rag.core.hardware import log_cpu_report
+from rag.core.settings import Settings, load_settings
+from rag.core.types import Answer, Hit
+from rag.embedding.embedder import Embedder, make_embedder
+from rag.generation.base import Generator
+from rag.generation.factory import make_generator
+from rag.generation.prompting import PromptLibrary
+from rag.retrieval.retriever import Retriever
 
 
 class Assistant:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.settings import DEFAULT_CORPUS, Settings, load_settings
+from rag.core.settings import DEFAULT_CORPUS, Settings, load_settings
 
 CORPUS = DEFAULT_CORPUS
 SUPERPOD_DOC = "004_dd3f690923d793e8"
@@ -65,7 +65,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from rag.embedder import Embedder
+    from rag.embedding.embedder import Embedder
 
     embedder = Embedder("all-MiniLM-L6-v2")
     embedder.warm_up()

@@ -34,7 +34,7 @@ def test_investment_question_shows_both_figures(real_assistant):
 def test_cli_ask_prints_answer_and_sources(real_assistant):
     from click.testing import CliRunner
 
-    from rag.cli import cli
+    from rag.faces.cli import cli
 
     home = real_assistant.settings.home
     result = CliRunner().invoke(
@@ -51,7 +51,7 @@ def test_server_streams_a_cited_answer_with_the_real_models(real_assistant):
 
     from openai import OpenAI
 
-    from rag.server import create_app
+    from rag.faces.server import create_app
     from tests.rag.test_server import running
 
     with running(create_app(real_assistant)) as url:

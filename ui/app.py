@@ -15,11 +15,11 @@ from typing import Any
 import gradio as gr
 
 from rag.assistant import Assistant
-from rag.errors import RagError
-from rag.ingest import SUPPORTED_SUFFIXES
-from rag.models import PACKAGED_GENERATORS
-from rag.types import Answer
-from rag.uploads import save_upload
+from rag.core.errors import RagError
+from rag.core.types import Answer
+from rag.documents.ingest import SUPPORTED_SUFFIXES
+from rag.documents.uploads import save_upload
+from rag.generation.models import PACKAGED_GENERATORS
 from ui.render import answer_markdown, draft_markdown, escape, export_markdown, sources_html
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import html
 import re
 from typing import Any
 
-from rag.types import Answer, Chunk
+from rag.core.types import Answer, Chunk
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 MARKER = re.compile(r"\\\[(\d+)\\\]")  # a [n] marker after escaping

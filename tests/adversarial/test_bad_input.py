@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.cli import cli
-from rag.errors import InputError
-from rag.ingest import load_documents
+from rag.core.errors import InputError
+from rag.documents.ingest import load_documents
+from rag.faces.cli import cli
 from tests.pdf_fixture import write_pdf
 
 

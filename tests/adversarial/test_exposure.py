@@ -6,9 +6,9 @@ import inspect
 
 import pytest
 
-from rag.cli import serve, ui
-from rag.errors import UploadError
-from rag.uploads import save_upload
+from rag.core.errors import UploadError
+from rag.documents.uploads import save_upload
+from rag.faces.cli import serve, ui
 from ui.app import launch
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from index.builder import IndexBuilder
 from index.store import IndexStore
-from rag.errors import IndexCorruptError, IndexMismatchError
+from rag.core.errors import IndexCorruptError, IndexMismatchError
 
 
 def truncate_faiss(store: IndexStore, settings) -> None:

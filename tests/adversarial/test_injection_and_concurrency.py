@@ -10,7 +10,7 @@ import time
 import pytest
 
 from rag.assistant import Assistant
-from rag.settings import load_settings
+from rag.core.settings import load_settings
 from tests.conftest import FakeGenerator, HashEmbedder, real_page
 from ui.render import answer_markdown, escape
 

@@ -94,7 +94,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, figures):
 
 def test_writer_killed_holding_the_lock_does_not_block(tmp_path, figures):
     from index.builder import IndexBuilder
-    from rag.settings import load_settings
+    from rag.core.settings import load_settings
     from tests.conftest import HashEmbedder
 
     lock = tmp_path / "home" / "index" / ".lock"
@@ -114,7 +114,7 @@ def test_writer_killed_holding_the_lock_does_not_block(tmp_path, figures):
     )
     assert holder.stdout.readline().strip() == "held"
     settings = load_settings(home=tmp_path / "home", embedder="hash-test")
-    from rag.errors import IndexLockedError
+    from rag.core.errors import IndexLockedError
 
     with pytest.raises(IndexLockedError):  # a live writer is respected
         IndexBuilder(settings, HashEmbedder()).build([REPO / "data" / "corpus"])

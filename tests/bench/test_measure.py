@@ -3,7 +3,7 @@
 import pytest
 
 from bench.measure import Row, Section, Stat, render
-from rag.hardware import cpu_report
+from rag.core.hardware import cpu_report
 
 
 def test_stat_is_median_min_max():

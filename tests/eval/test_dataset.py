@@ -1,7 +1,7 @@
 from collections import Counter
 
 from eval.dataset import load_dev_set
-from rag.ingest import load_documents
+from rag.documents.ingest import load_documents
 from tests.conftest import CORPUS
 
 

@@ -2,7 +2,7 @@ import pytest
 
 from eval import metrics as m
 from eval.dataset import EvalQuestion
-from rag.types import Chunk, Sentence
+from rag.core.types import Chunk, Sentence
 
 GOLD = "The SuperPoD links up to 15,000 graphics cards."
 

@@ -5,14 +5,14 @@ import pytest
 
 from index.builder import IndexBuilder
 from index.store import IndexStore
-from rag.errors import (
+from rag.core.errors import (
     IndexCorruptError,
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
     RagError,
 )
-from rag.settings import load_settings
+from rag.core.settings import load_settings
 from tests.conftest import HashEmbedder
 
 DOC_004 = "004_dd3f690923d793e8"

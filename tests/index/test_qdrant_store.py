@@ -8,9 +8,9 @@ import pytest
 from index.builder import IndexBuilder
 from index.qdrant_store import client_for
 from index.store import IndexStore
-from rag.errors import IndexCorruptError, IndexMismatchError
-from rag.retriever import Retriever
-from rag.settings import load_settings
+from rag.core.errors import IndexCorruptError, IndexMismatchError
+from rag.core.settings import load_settings
+from rag.retrieval.retriever import Retriever
 from tests.conftest import HashEmbedder
 
 QUERIES = (

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.batch import read_questions, run_batch
-from rag.errors import InputError, RagError
-from rag.types import Answer
+from rag.core.errors import InputError, RagError
+from rag.core.types import Answer
+from rag.faces.batch import read_questions, run_batch
 
 
 def fake_answer(question, history=None):
@@ -115,7 +115,7 @@ class TestRunBatch:
 
 class TestBatchCli:
     def test_exit_code_and_summary(self, hash_assistant, tmp_path, monkeypatch):
-        from rag import cli as cli_module
+        from rag.faces import cli as cli_module
 
         hash_assistant.settings.fallback_min_score = 0.0  # stand-in scores are low; answer, don't refuse
         monkeypatch.setattr(cli_module, "_assistant", lambda ctx, **kw: hash_assistant)

@@ -1,8 +1,8 @@
 import pytest
 
-from rag.chunking import Chunker, is_heading, split_sentences
-from rag.ingest import load_documents
-from rag.types import Document
+from rag.core.types import Document
+from rag.documents.chunking import Chunker, is_heading, split_sentences
+from rag.documents.ingest import load_documents
 from tests.conftest import CORPUS
 
 

@@ -1,8 +1,8 @@
 import re
 
-from rag.chunking import Chunker
-from rag.clean import clean_text, has_junk
-from rag.ingest import load_document
+from rag.documents.chunking import Chunker
+from rag.documents.clean import clean_text, has_junk
+from rag.documents.ingest import load_document
 from tests.conftest import CORPUS
 
 THAI = re.compile(r"[\u0E00-\u0E7F]")

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.cli import cli
+from rag.faces.cli import cli
 
 
 @pytest.fixture

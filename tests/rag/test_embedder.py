@@ -8,13 +8,13 @@ import sys
 import numpy as np
 import pytest
 
-from rag.embedder import Embedder, embedder_id
+from rag.embedding.embedder import Embedder, embedder_id
 from tests.conftest import CORPUS
 
 
 def corpus_texts() -> list[str]:
-    from rag.chunking import Chunker
-    from rag.ingest import load_documents
+    from rag.documents.chunking import Chunker
+    from rag.documents.ingest import load_documents
 
     docs, _ = load_documents([CORPUS], 10**8)
     chunks = [c for d in docs for c in Chunker(4, 1, 900).run(d)]
@@ -37,7 +37,7 @@ def test_numpy_forward_pass_matches_sentence_transformers(real_embedder):
 def test_answering_needs_no_torch():
     """A few texts are embedded without importing torch: what keeps `rag ask` cold start short."""
     code = (
-        "import sys; from rag.embedder import Embedder; e = Embedder();"
+        "import sys; from rag.embedding.embedder import Embedder; e = Embedder();"
         "v = e.embed(['Who makes CANN?', 'Huawei makes CANN.']);"
         "print(v.shape, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )

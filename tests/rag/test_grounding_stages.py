@@ -3,18 +3,18 @@
 import numpy as np
 import pytest
 
-from rag.conflicts import ConflictDetector
-from rag.evidence import Evidence, EvidenceScorer
-from rag.gate import AnswerabilityGate
-from rag.premise import PremiseChecker
-from rag.textutil import STOPWORDS
-from rag.types import Chunk, Hit
-from rag.verify import CitationVerifier, split_answer
+from rag.answering.conflicts import ConflictDetector
+from rag.answering.evidence import Evidence, EvidenceScorer
+from rag.answering.gate import AnswerabilityGate
+from rag.answering.premise import PremiseChecker
+from rag.answering.verify import CitationVerifier, split_answer
+from rag.core.text import STOPWORDS
+from rag.core.types import Chunk, Hit
 from tests.conftest import HashEmbedder
 
 
 def make_chunk(cid: str, text: str, title: str = "Title") -> Chunk:
-    from rag.chunking import split_sentences
+    from rag.documents.chunking import split_sentences
 
     sents = split_sentences(text)
     return Chunk(cid, cid.split(":")[0], 0, title, text, 0, len(text), sents)

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import IngestError
-from rag.ingest import load_document, load_documents
+from rag.core.errors import IngestError
+from rag.documents.ingest import load_document, load_documents
 from tests.conftest import CORPUS
 from tests.pdf_fixture import write_pdf
 

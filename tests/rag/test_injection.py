@@ -1,8 +1,8 @@
 import pytest
 
 from rag.assistant import Assistant
-from rag.clean import clean_text
-from rag.injection import is_instruction
+from rag.documents.clean import clean_text
+from rag.documents.injection import is_instruction
 from tests.conftest import FakeGenerator, HashEmbedder
 
 EVIL = (
@@ -54,7 +54,7 @@ def test_footnote_markers_cannot_forge_citations():
     ],
 )
 def test_injected_article_never_takes_over_the_answer(tmp_path, corpus_copy, reply):
-    from rag.settings import load_settings
+    from rag.core.settings import load_settings
 
     (corpus_copy / "evil.txt").write_text(EVIL)
     settings = load_settings(home=tmp_path / "h", embedder="hash-test", fallback_min_score=0.0)

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from rag.assistant import Assistant
-from rag.batch import run_batch
-from rag.errors import ConfigError, GeneratorError
-from rag.settings import load_settings
+from rag.core.errors import ConfigError, GeneratorError
+from rag.core.settings import load_settings
+from rag.faces.batch import run_batch
 from tests.conftest import SUPERPOD_DOC, FakeGenerator, HashEmbedder, free_port
 from tests.openai_stub import StubServer
 
@@ -165,7 +165,7 @@ class TestParallelBatch:
 @pytest.mark.models
 def test_real_model_behind_a_server_answers_as_it_does_locally(real_assistant, real_embedder, tmp_path):
     """The default model served over HTTP: same checked answers, citations and refusals."""
-    from rag.generator import Prompt
+    from rag.generation.base import Prompt
 
     local_model = real_assistant.generator
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.errors import GeneratorError, InputError
+from rag.core.errors import GeneratorError, InputError
 from tests.conftest import SUPERPOD_DOC, FakeGenerator
 
 SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"

@@ -1,8 +1,8 @@
 import pytest
 
-from rag.errors import PromptError
-from rag.prompting import PromptLibrary
-from rag.settings import PROMPTS_DIR
+from rag.core.errors import PromptError
+from rag.core.settings import PROMPTS_DIR
+from rag.generation.prompting import PromptLibrary
 
 
 class TestPromptLibrary:

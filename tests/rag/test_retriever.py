@@ -2,7 +2,7 @@ import pytest
 
 from index.builder import IndexBuilder
 from index.store import IndexStore
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
 from tests.conftest import SUPERPOD_DOC
 
 SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"

@@ -8,8 +8,8 @@ import httpx
 import pytest
 import uvicorn
 
-from rag.errors import GeneratorError, RagError
-from rag.server import check_exposure, create_app
+from rag.core.errors import GeneratorError, RagError
+from rag.faces.server import check_exposure, create_app
 from tests.conftest import SUPERPOD_DOC, free_port
 
 SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"

@@ -1,4 +1,4 @@
-from rag.textutil import common_words, content_terms, entities, money, normalise, numbers
+from rag.core.text import common_words, content_terms, entities, money, normalise, numbers
 
 
 def test_numbers_are_canonical_and_skip_codes():

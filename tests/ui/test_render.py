@@ -1,4 +1,4 @@
-from rag.types import Answer, Chunk, Citation, Sentence
+from rag.core.types import Answer, Chunk, Citation, Sentence
 from ui.render import answer_markdown, escape, export_markdown, sources_html
 
 CHUNK = Chunk(

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunking import split_sentences
-from rag.embedder import Embedder
-from rag.evidence import SentenceLookup, sentence_vectors
-from rag.textutil import content_terms, entities, numbers
-from rag.types import Chunk, Sentence
+from rag.answering.evidence import SentenceLookup, sentence_vectors
+from rag.core.text import content_terms, entities, numbers
+from rag.core.types import Chunk, Sentence
+from rag.documents.chunking import split_sentences
+from rag.embedding.embedder import Embedder
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 

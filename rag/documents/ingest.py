@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.clean import clean_text, has_junk
-from rag.errors import IngestError
-from rag.injection import is_instruction
-from rag.types import Document
+from rag.core.errors import IngestError
+from rag.core.types import Document
+from rag.documents.clean import clean_text, has_junk
+from rag.documents.injection import is_instruction
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import ModelLoadError
+from rag.core.errors import ModelLoadError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class Embedder:
 
     Index builds run sentence-transformers. Answering embeds a question and an answer's few
     sentences: for that, until torch is loaded anyway, a numpy forward pass of the same weights
-    (rag/bert_numpy.py) gives the same vectors and spares a cold start ~5 s of imports.
+    (rag/embedding/bert_numpy.py) gives the same vectors and spares a cold start ~5 s of imports.
 
     bfloat16 runs the matrix products on AVX512-BF16 units about 1.6x faster than float32, at a
     cosine of 0.998 to the float32 vectors; an index records which one built it."""
@@ -105,7 +105,7 @@ class Embedder:
     def _light(self):
         """The numpy encoder, when this model has one and float32 is asked for; else None."""
         if self._numpy is None:
-            from rag.bert_numpy import NumpyBert, supported
+            from rag.embedding.bert_numpy import NumpyBert, supported
 
             folder = Path(resolve_model_path(self.model))
             self._numpy = NumpyBert(folder) if self.dtype == "float32" and supported(folder) else False

@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.errors import GeneratorError, ModelLoadError
-from rag.generator import Prompt, cut_at_stop
+from rag.core.errors import GeneratorError, ModelLoadError
+from rag.generation.base import Prompt, cut_at_stop
 
 log = logging.getLogger(__name__)
 REPEAT_PENALTY = 1.1  # as the transformers backend: small models otherwise loop on a phrase
@@ -42,7 +42,7 @@ class LlamaCppGenerator:
             raise ModelLoadError(
                 "the llamacpp backend needs llama-cpp-python; run pip install -r requirements.txt"
             ) from None
-        from rag.models import resolve_gguf
+        from rag.generation.models import resolve_gguf
 
         start = time.perf_counter()
         path = resolve_gguf(self.name, self.models_dir)

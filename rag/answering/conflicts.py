@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.evidence import Evidence
-from rag.textutil import money
+from rag.answering.evidence import Evidence
+from rag.core.text import money
 
 # The question must ask for an amount for a disagreement about amounts to be its answer.
 ASKS_AMOUNT = re.compile(

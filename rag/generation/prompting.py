@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from rag.errors import PromptError
+from rag.core.errors import PromptError
 
 
 class PromptLibrary:

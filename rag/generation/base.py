@@ -1,4 +1,4 @@
-"""The generator interface and the factory that picks a backend from settings.
+"""The generator interface: what every backend takes (a Prompt) and gives (streamed text).
 
 The generator only phrases; the pipeline around it decides what may be said. Backends:
 `llamacpp` (default: the packaged GGUF through llama.cpp), `transformers` (the same weights in
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-EXTRACTIVE = ("none", "extractive", "")
 
 
 @dataclass
@@ -55,24 +54,3 @@ def cut_at_stop(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
                 yield remainder
             return
         yield piece
-
-
-def make_generator(settings) -> Generator | None:
-    """None means extractive only: the pipeline answers with quoted sentences."""
-    if settings.generator in EXTRACTIVE:
-        return None
-    if settings.backend == "openai":
-        from rag.backends.openai_api import OpenAIGenerator
-
-        return OpenAIGenerator.from_settings(settings)
-    if settings.backend == "transformers":
-        from rag.backends.local_hf import TransformersGenerator
-
-        return TransformersGenerator(
-            settings.generator, settings.models_path, settings.dtype, settings.threads
-        )
-    from rag.backends.llamacpp import LlamaCppGenerator
-
-    return LlamaCppGenerator(
-        settings.generator, settings.models_path, settings.threads, settings.context_tokens
-    )

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.evidence import Evidence
-from rag.textutil import entities, numbers, stem, words
-from rag.types import Hit
+from rag.answering.evidence import Evidence
+from rag.core.text import entities, numbers, stem, words
+from rag.core.types import Hit
 
 WINDOW = 3  # how many words apart a name and its anchor may stand
 

@@ -25,9 +25,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from rag.assistant import Assistant
-from rag.errors import IndexMissingError, InputError, RagError
-from rag.types import Answer
-from rag.uploads import save_upload
+from rag.core.errors import IndexMissingError, InputError, RagError
+from rag.core.types import Answer
+from rag.documents.uploads import save_upload
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"

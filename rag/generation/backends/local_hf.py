@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.errors import ModelLoadError
-from rag.generator import Prompt, cut_at_stop
+from rag.core.errors import ModelLoadError
+from rag.generation.base import Prompt, cut_at_stop
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class TransformersGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        from rag.models import resolve_generator_path
+        from rag.generation.models import resolve_generator_path
 
         hf_logging.disable_progress_bar()
         if self.threads:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import re
 
-from rag.generator import Generator, Prompt
-from rag.prompting import PromptLibrary
-from rag.textutil import content_terms
+from rag.core.text import content_terms
+from rag.generation.base import Generator, Prompt
+from rag.generation.prompting import PromptLibrary
 
 log = logging.getLogger(__name__)
 PRONOUN = re.compile(r"\b(it|its|he|his|she|her|they|their|them|this|that|these|those)\b", re.IGNORECASE)

@@ -5,7 +5,6 @@ Domain errors (RagError) become one-line ClickExceptions here and only here.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from pathlib import Path
@@ -13,20 +12,10 @@ from typing import Any
 
 import click
 
-from rag.errors import RagError
+from rag.faces.errors import fail_cleanly
 
 SETTINGS_KEY = "settings_overrides"
 
-
-def _fail_cleanly(func):
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except RagError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
 
 
 def _assistant(ctx: click.Context, **overrides: Any):
@@ -87,7 +76,7 @@ def index() -> None:
     help="Vector store [default: faiss]. qdrant uses RAG_QDRANT_URL, or local mode in HOME/qdrant.",
 )
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def index_build(
     ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, index_type: str | None, store: str | None
 ) -> None:
@@ -111,7 +100,7 @@ def index_build(
 @index.command("add")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def index_add(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """Add or update articles, keeping the rest of the index.
 
@@ -126,7 +115,7 @@ def index_add(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @index.command("remove")
 @click.argument("doc_ids", nargs=-1, required=True)
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def index_remove(ctx: click.Context, doc_ids: tuple[str, ...]) -> None:
     """Remove articles by document id (the file name without extension).
 
@@ -140,7 +129,7 @@ def index_remove(ctx: click.Context, doc_ids: tuple[str, ...]) -> None:
 
 @index.command("status")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def index_status(ctx: click.Context) -> None:
     """Show documents, chunks, model, size on disk and what is out of date."""
     from index.status import staleness
@@ -169,7 +158,7 @@ def index_status(ctx: click.Context) -> None:
     "--mode", "retrieval", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever [default: hybrid]."
 )
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def search(ctx: click.Context, question: str, top_k: int | None, retrieval: str | None) -> None:
     """Print the passages ranked for QUESTION, with their scores.
 
@@ -214,7 +203,7 @@ def generator_options(func):
 @click.option("--no-verify", is_flag=True, default=None, help="Skip per-sentence citation checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def ask(
     ctx: click.Context,
     question: str,
@@ -273,7 +262,7 @@ def ask(
     "batches requests; a local model answers one at a time.",
 )
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def batch(
     ctx: click.Context,
     questions: Path,
@@ -297,7 +286,7 @@ def batch(
       RAG_GENERATOR_URL=http://localhost:8001/v1 python -m rag batch questions.txt -o out.jsonl \\
         --backend openai -g Qwen/Qwen2.5-Coder-0.5B-Instruct --workers 8
     """
-    from rag.batch import run_batch
+    from rag.faces.batch import run_batch
 
     assistant = _assistant(
         ctx, generator=generator, backend=backend, verify=False if no_verify else None, workers=workers
@@ -316,7 +305,7 @@ def batch(
 )
 @generator_options
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def serve(
     ctx: click.Context, host: str, port: int, token: str | None, generator: str | None, backend: str | None
 ) -> None:
@@ -334,7 +323,7 @@ def serve(
     """
     import uvicorn
 
-    from rag.server import check_exposure, create_app
+    from rag.faces.server import check_exposure, create_app
 
     check_exposure(host, token)
     assistant = _assistant(ctx, generator=generator, backend=backend)
@@ -355,7 +344,7 @@ def serve(
 )
 @generator_options
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def ui(
     ctx: click.Context, host: str, port: int, share: bool, generator: str | None, backend: str | None
 ) -> None:

@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import ModelLoadError
+from rag.core.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 

@@ -12,18 +12,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rag.conflicts import Claim, ConflictDetector
-from rag.errors import GeneratorError, InputError
-from rag.evidence import Evidence, EvidenceScorer, informative
-from rag.gate import AnswerabilityGate
-from rag.generator import Generator, Prompt
-from rag.premise import PremiseChecker
-from rag.prompting import PromptLibrary
-from rag.retriever import Retriever
-from rag.rewrite import QuestionRewriter
-from rag.textutil import common_words, entities, normalise
-from rag.types import Answer, Chunk, Citation, Conflict, Hit, Sentence
-from rag.verify import MARKER, CitationVerifier, split_answer
+from rag.answering.conflicts import Claim, ConflictDetector
+from rag.answering.evidence import Evidence, EvidenceScorer, informative
+from rag.answering.gate import AnswerabilityGate
+from rag.answering.premise import PremiseChecker
+from rag.answering.rewrite import QuestionRewriter
+from rag.answering.verify import MARKER, CitationVerifier, split_answer
+from rag.core.errors import GeneratorError, InputError
+from rag.core.text import common_words, entities, normalise
+from rag.core.types import Answer, Chunk, Citation, Conflict, Hit, Sentence
+from rag.generation.base import Generator, Prompt
+from rag.generation.prompting import PromptLibrary
+from rag.retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
 COMPLETION_STOPS = ["\n\n", "\nQuestion:", "\nPassages:"]

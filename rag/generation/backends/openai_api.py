@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from rag.errors import ConfigError, GeneratorError
-from rag.generator import Prompt, cut_at_stop
+from rag.core.errors import ConfigError, GeneratorError
+from rag.generation.base import Prompt, cut_at_stop
 
 log = logging.getLogger(__name__)
 MAX_STOPS = 4  # the OpenAI API accepts at most four stop strings

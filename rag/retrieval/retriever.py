@@ -12,8 +12,8 @@ from typing import Literal
 import numpy as np
 
 from index.store import SearchIndex
-from rag.embedder import Embedder
-from rag.types import Hit
+from rag.core.types import Hit
+from rag.embedding.embedder import Embedder
 
 Mode = Literal["hybrid", "dense", "bm25"]
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunking import is_heading
-from rag.embedder import Embedder
-from rag.injection import is_instruction
-from rag.textutil import content_terms, numbers
-from rag.types import Chunk, Hit, Sentence
+from rag.core.text import content_terms, numbers
+from rag.core.types import Chunk, Hit, Sentence
+from rag.documents.chunking import is_heading
+from rag.documents.injection import is_instruction
+from rag.embedding.embedder import Embedder
 
 # A sentence that leans on the one before it ("They're using...," he said), or a next sentence
 # that only continues this one ("These include mining, ...").
@@ -59,7 +59,7 @@ class Evidence:
 
 def informative(sentence: Sentence) -> bool:
     """Section headings ("What happened") state nothing; "Founded date: 1987" does. Sentences
-    that instruct the assistant are never evidence (see rag/injection.py)."""
+    that instruct the assistant are never evidence (see rag/documents/injection.py)."""
     if is_instruction(sentence.text):
         return False
     return not is_heading(sentence) or ":" in sentence.text or any(ch.isdigit() for ch in sentence.text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rag.types import Chunk, Document, Sentence
+from rag.core.types import Chunk, Document, Sentence
 
 HEADING_MAX_WORDS = 6
 _TERMINAL = ".!?:;\"'”’)"

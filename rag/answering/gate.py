@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rag.evidence import Evidence
-from rag.textutil import content_terms, entities
-from rag.types import Hit
+from rag.answering.evidence import Evidence
+from rag.core.text import content_terms, entities
+from rag.core.types import Hit
 
 
 @dataclass

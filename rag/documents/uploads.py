@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rag.errors import UploadError
-from rag.ingest import SUPPORTED_SUFFIXES
+from rag.core.errors import UploadError
+from rag.documents.ingest import SUPPORTED_SUFFIXES
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import InputError, RagError
-from rag.types import Answer
+from rag.core.errors import InputError, RagError
+from rag.core.types import Answer
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Answering: evidence, the gate, premise and conflict checks, verification, rewriting, the pipeline."""

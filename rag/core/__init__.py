@@ -1,0 +1,1 @@
+"""The bottom layer: the shared nouns, errors, settings and text helpers every stage uses."""

@@ -1,0 +1,1 @@
+"""Documents: reading files (ingest), cleaning their text, splitting them into sentences and chunks."""

@@ -1,0 +1,1 @@
+"""The faces: the command line, the OpenAI-compatible server and batch answering."""

@@ -1,0 +1,1 @@
+"""Generation: the model interface, its backends, packaged weights and the prompt templates."""
