@@ -17,7 +17,6 @@ from rag.faces.errors import fail_cleanly
 SETTINGS_KEY = "settings_overrides"
 
 
-
 def _assistant(ctx: click.Context, **overrides: Any):
     from rag.assistant import Assistant
 
