@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import psutil
 
 from bench.measure import Row, Section, Stat, table
 from eval.dataset import EvalQuestion
+from eval.metrics import percentile
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
@@ -186,7 +186,7 @@ def run(
             [
                 label,
                 results[name]["cold"].show("s"),
-                f"{warm[name].median:.2f} s ({_p95(results[name]['latencies']):.2f} s)",
+                f"{warm[name].median:.2f} s ({percentile(results[name]['latencies'], 0.95):.2f} s)",
                 results[name]["ttft"].show("s"),
                 f"{results[name]['per_minute']:.1f}",
                 f"{results[name]['peak_mb']:.0f}",
@@ -205,6 +205,3 @@ def run(
     ]
     return section
 
-
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else (values or [0.0])[0]

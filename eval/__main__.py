@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from eval.configs import CONFIGS
-from eval.runner import RUNS
+from eval.dataset import DEV_SETS
 from rag.faces.errors import fail_cleanly
 
 
@@ -38,43 +38,82 @@ def cli() -> None:
     help="Named configuration(s) to run [default: default].",
 )
 @click.option("--all", "run_all", is_flag=True, help="Run every named configuration.")
+@click.option(
+    "-d",
+    "--devset",
+    "devsets",
+    multiple=True,
+    type=click.Choice(sorted(DEV_SETS)),
+    help="Dev set(s) to run [default: every one].",
+)
 @click.option("--set", "sets", multiple=True, help="Extra setting override KEY=VALUE (repeatable).")
 @click.option("--name", help="Run folder name when using --set [default: the config name].")
-@click.option("--out", type=click.Path(path_type=Path), default=RUNS, show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Runs folder [default: HOME/eval-runs, outside the repo]."
+)
 @click.option("--limit", type=int, help="Only the first N questions (smoke runs).")
 @fail_cleanly
 def run(
     configs: tuple[str, ...],
     run_all: bool,
+    devsets: tuple[str, ...],
     sets: tuple[str, ...],
     name: str | None,
-    out: Path,
+    out: Path | None,
     limit: int | None,
 ) -> None:
-    """Run configurations over eval/dev.jsonl; write answers, summary.json, report.md and plots.
+    """Run configurations over the dev sets; write answers, summary.json, report.md and plots.
+
+    Every run is scored on all questions, on the calibration half and on the test half; the
+    test half is the figure to quote, since thresholds are fitted on calibration halves only.
 
     \b
     Examples:
-      python -m eval run                      # the default pipeline
-      python -m eval run -c extractive -c dense
+      python -m eval run                      # the default pipeline on both dev sets
+      python -m eval run -d docs-b -c extractive -c dense
       python -m eval run --all
       python -m eval run --set top_k=8 --name topk8
+      python -m eval publish                  # refresh eval/results.md for the README
     """
-    from eval.runner import run_eval
+    from eval.runner import default_runs_root, run_eval
 
+    out = out or default_runs_root()
     names = sorted(CONFIGS) if run_all else list(configs or ["default"])
     extra = _parse_sets(sets)
-    for config in names:
-        folder = name if (name and len(names) == 1) else config
-        summary = run_eval(folder, {**CONFIGS[config], **extra}, out_root=out, limit=limit)
-        mm = summary["metrics"]
-        click.echo(
-            f"{folder}: accuracy {mm['accuracy']:.3f}, refusal P/R {mm['refusal_precision']:.2f}/"
-            f"{mm['refusal_recall']:.2f}, recall@5 {mm['recall@5']:.3f}, MRR {mm['mrr']:.3f}, "
-            f"citation P/R {mm['citation_precision']:.2f}/{mm['citation_recall']:.2f}, "
-            f"grounded {mm['groundedness']:.2f}, p50 {mm['latency_p50']:.2f}s -> {out / folder}"
-        )
-    click.echo(f"comparison: {out / 'comparison.md'}")
+    for devset in devsets or sorted(DEV_SETS):
+        for config in names:
+            folder = name if (name and len(names) == 1) else config
+            summary = run_eval(folder, {**CONFIGS[config], **extra}, devset=devset, out_root=out, limit=limit)
+            for label, view in [("test", summary["splits"].get("test")), ("all", summary)]:
+                if not view:
+                    continue
+                mm = view["metrics"]
+                click.echo(
+                    f"{devset}/{folder} [{label}]: accuracy {mm['accuracy']:.3f}, refusal P/R "
+                    f"{mm['refusal_precision']:.2f}/{mm['refusal_recall']:.2f}, "
+                    f"recall@5 {mm['recall@5']:.3f}, "
+                    f"citation P/R {mm['citation_precision']:.2f}/{mm['citation_recall']:.2f}, "
+                    f"grounded {mm['groundedness']:.2f}, p50 {mm['latency_p50']:.2f}s"
+                )
+            click.echo(f"  -> {out / devset / folder}")
+
+
+@cli.command()
+@click.option(
+    "--runs", type=click.Path(file_okay=False, path_type=Path), help="Runs folder [default: HOME/eval-runs]."
+)
+@fail_cleanly
+def publish(runs: Path | None) -> None:
+    """Write eval/results.md and eval/results.png from the runs, for the README.
+
+    \b
+    Example:
+      python -m eval run --all && python -m eval publish
+    """
+    from eval.report import publish as publish_runs
+    from eval.runner import default_runs_root
+
+    click.echo(f"wrote {publish_runs(runs or default_runs_root())}")
 
 
 @cli.command()
@@ -85,7 +124,7 @@ def compare(run_a: Path, run_b: Path) -> None:
 
     \b
     Example:
-      python -m eval compare eval/runs/extractive eval/runs/default
+      python -m eval compare ~/.local/share/news-rag/eval-runs/articles/{extractive,default}
     """
     from eval.report import compare as compare_runs
 

@@ -62,11 +62,17 @@ def refusal_recall(questions: list[EvalQuestion], records: list[dict[str, Any]])
     return MetricResult(_mean(scores), scores)
 
 
+def holds(passage: str, gold: str) -> bool:
+    """A gold sentence occurs in a passage, whatever the whitespace: hard-wrapped files break
+    lines inside sentences, and HTML extraction may space inline markup differently."""
+    return "".join(gold.split()) in "".join(passage.split())
+
+
 def _gold_rank(q: EvalQuestion, ranked: list[Chunk], by: str) -> int | None:
     for rank, chunk in enumerate(ranked, 1):
         if by == "doc" and chunk.doc_id in q.doc_ids:
             return rank
-        if by == "sentence" and any(g in chunk.text for g in q.gold_sentences):
+        if by == "sentence" and any(holds(chunk.text, g) for g in q.gold_sentences):
             return rank
     return None
 
@@ -85,7 +91,7 @@ def retrieval_recall(
             found = sum(any(c.doc_id == d for c in top) for d in q.doc_ids)
             scores.append(found / len(q.doc_ids))
         else:
-            found = sum(any(g in c.text for c in top) for g in q.gold_sentences)
+            found = sum(any(holds(c.text, g) for c in top) for g in q.gold_sentences)
             scores.append(found / len(q.gold_sentences))
     return MetricResult(_mean(scores), scores)
 
@@ -108,7 +114,7 @@ def supports(
     allowed), or the cited sentence holds every number of the answer sentence and most of its
     content terms."""
     passage = chunk.text if chunk else cited["text"]
-    if allow_gold and any(g in passage for g in q.gold_sentences):
+    if allow_gold and any(holds(passage, g) for g in q.gold_sentences):
         return True
     source = cited["text"]
     if not numbers(sentence) <= numbers(source):
@@ -152,9 +158,12 @@ def citation_scores(
     }
 
 
-def latency(records: list[dict[str, Any]]) -> dict[str, float]:
-    values = sorted(r["latency_s"] for r in records if "latency_s" in r)
+def percentile(values: list[float], share: float) -> float:
+    """The value at `share` (0.5 is the median, 0.95 the p95) of `values`, by nearest rank;
+    0.0 when there are none. The one percentile used by the eval, the benchmarks and the tests."""
     if not values:
-        return {"p50": 0.0, "p95": 0.0}
-    p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
-    return {"p50": statistics.median(values), "p95": p95}
+        return 0.0
+    ordered = sorted(values)
+    if share == 0.5:
+        return statistics.median(ordered)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]

@@ -16,8 +16,8 @@ import numpy as np
 
 from rag.core.text import content_terms, numbers
 from rag.core.types import Chunk, Hit, Sentence
-from rag.documents.chunking import is_heading
 from rag.documents.injection import is_instruction
+from rag.documents.sentences import is_heading
 from rag.embedding.embedder import Embedder
 
 # A sentence that leans on the one before it ("They're using...," he said), or a next sentence

@@ -19,7 +19,7 @@ import numpy as np
 from rag.answering.evidence import SentenceLookup, sentence_vectors
 from rag.core.text import content_terms, entities, numbers
 from rag.core.types import Chunk, Sentence
-from rag.documents.chunking import split_sentences
+from rag.documents.sentences import split_sentences
 from rag.embedding.embedder import Embedder
 
 MARKER = re.compile(r"\s*\[(\d+)\]")

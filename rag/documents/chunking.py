@@ -1,47 +1,13 @@
-"""Split a cleaned document into sentences with spans, then into overlapping chunks.
+"""Group a cleaned document's sentences (rag/documents/sentences.py) into overlapping chunks.
 
-Articles arrive one paragraph per line, so lines are split first and pysbd runs inside each
-line: a sentence never crosses a paragraph, and pysbd handles "U.S." and "e.g." for us.
 Short heading lines ("What happened") do not count towards a chunk's sentence budget, so a
 heading travels with the paragraph it introduces instead of filling a chunk on its own.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from rag.core.types import Chunk, Document, Sentence
-
-HEADING_MAX_WORDS = 6
-_TERMINAL = ".!?:;\"'”’)"
-
-
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences of `text` with exact character spans (text[start:end] == sentence.text)."""
-    sentences: list[Sentence] = []
-    offset = 0
-    for line in text.split("\n"):
-        if line.strip():
-            for span in _segmenter().segment(line):
-                raw = span.sent
-                start = offset + span.start + (len(raw) - len(raw.lstrip()))
-                end = offset + span.start + len(raw.rstrip())
-                if end > start:
-                    sentences.append(Sentence(text[start:end], start, end))
-        offset += len(line) + 1
-    return sentences
-
-
-def is_heading(sentence: Sentence) -> bool:
-    words = sentence.text.split()
-    return len(words) <= HEADING_MAX_WORDS and not sentence.text.endswith(tuple(_TERMINAL))
+from rag.documents.sentences import is_heading, split_sentences
 
 
 class Chunker:

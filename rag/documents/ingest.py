@@ -1,7 +1,7 @@
 """Read article files into Documents.
 
-Supported: .txt and .md (read as text), .html/.htm (parsed with BeautifulSoup, scripts and
-navigation dropped), .pdf (pypdf text extraction). Anything else, and files that are empty,
+Supported: .txt and .md (read as text), .html/.htm and .pdf (their text as a reader sees it,
+rag/documents/markup.py). Anything else, and files that are empty,
 binary, unreadable, too large or duplicates of an earlier file, is skipped with one reason
 each so that the rest of the corpus still gets indexed.
 """
@@ -20,6 +20,7 @@ from rag.core.errors import IngestError
 from rag.core.types import Document
 from rag.documents.clean import clean_text, has_junk
 from rag.documents.injection import is_instruction
+from rag.documents.markup import html_text, pdf_text
 
 log = logging.getLogger(__name__)
 
@@ -65,24 +66,12 @@ def _decode(raw: bytes) -> str:
     return raw.decode("latin-1")  # never fails; ftfy repairs what it can afterwards
 
 
-def _html_text(raw: bytes) -> tuple[str, str | None]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(raw, "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
-        tag.decompose()
-    body = soup.body or soup
-    return body.get_text("\n", strip=True), title
-
-
 def _pdf_text(path: Path) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(path)
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
+        return pdf_text([page.extract_text() or "" for page in PdfReader(path).pages])
     except (PdfReadError, ValueError, KeyError) as exc:
         raise IngestError(f"unreadable PDF ({exc})") from None
 
@@ -133,7 +122,7 @@ def load_document(path: Path, max_bytes: int) -> Document:
     if suffix in PDF_SUFFIXES:
         text = _pdf_text(path)
     elif suffix in HTML_SUFFIXES:
-        text, html_title = _html_text(raw)
+        text, html_title = html_text(raw)
     else:
         text = _decode(raw)
     cleaned = clean_text(text)

@@ -56,6 +56,9 @@ def test_citation_precision_recall_groundedness():
     assert scores["groundedness"].score == pytest.approx(0.5)
 
 
-def test_latency_percentiles():
-    lat = m.latency([{"latency_s": v} for v in (1, 2, 3, 4, 100)])
-    assert lat == {"p50": 3, "p95": 100}
+def test_percentile_is_median_and_nearest_rank():
+    values = [4, 1, 100, 3, 2]
+    assert m.percentile(values, 0.5) == 3
+    assert m.percentile(values, 0.95) == 100
+    assert m.percentile([1, 2], 0.5) == 1.5
+    assert m.percentile([], 0.95) == 0.0

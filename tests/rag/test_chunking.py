@@ -1,8 +1,9 @@
 import pytest
 
 from rag.core.types import Document
-from rag.documents.chunking import Chunker, is_heading, split_sentences
+from rag.documents.chunking import Chunker
 from rag.documents.ingest import load_documents
+from rag.documents.sentences import is_heading, split_sentences
 from tests.conftest import CORPUS
 
 
@@ -83,3 +84,46 @@ class TestChunker:
         text = " ".join(["A fairly long sentence that takes up room in the chunk."] * 6)
         chunks = Chunker(sentences=6, overlap=0, max_chars=130).run(_doc(text))
         assert all(len(c.text) <= 130 for c in chunks)
+
+
+WRAPPED = """Licence text
+1. Definitions.
+"Contributor" shall mean Licensor and any individual or Legal Entity
+on behalf of whom a Contribution has been received by Licensor and
+subsequently incorporated within the Work. A second sentence starts
+here and ends on the next line of the paragraph.
+
+- a list item that is short
+- another list item
+
+The latest version of the program can be found at the project site
+which moves now and then. Every release is signed by the maintainers
+of the project, and each tarball comes with a detached signature file
+that you should check before you install anything from it at all.
+"""
+
+
+class TestHardWrappedText:
+    def test_sentences_run_across_wrapped_lines_with_exact_spans(self):
+        sents = split_sentences(WRAPPED)
+        texts = [" ".join(s.text.split()) for s in sents]
+        assert (
+            '"Contributor" shall mean Licensor and any individual or Legal Entity on behalf of whom a '
+            "Contribution has been received by Licensor and subsequently incorporated within the Work."
+        ) in texts
+        assert (
+            "The latest version of the program can be found at the project site which moves now and then."
+            in texts
+        )
+        for s in sents:
+            assert WRAPPED[s.start : s.end] == s.text
+
+    def test_list_items_headings_and_blank_lines_end_paragraphs(self):
+        texts = [s.text for s in split_sentences(WRAPPED)]
+        assert "Licence text" in texts and "1. Definitions." in texts
+        assert "- a list item that is short" in texts and "- another list item" in texts
+
+    def test_one_paragraph_a_line_is_left_alone(self):
+        text = "\n".join(["Short title line"] + [f"Paragraph {i} says one thing here." for i in range(12)])
+        sents = split_sentences(text)
+        assert all("\n" not in s.text for s in sents) and sents[0].text == "Short title line"

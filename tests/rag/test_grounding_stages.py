@@ -14,7 +14,7 @@ from tests.conftest import HashEmbedder
 
 
 def make_chunk(cid: str, text: str, title: str = "Title") -> Chunk:
-    from rag.documents.chunking import split_sentences
+    from rag.documents.sentences import split_sentences
 
     sents = split_sentences(text)
     return Chunk(cid, cid.split(":")[0], 0, title, text, 0, len(text), sents)

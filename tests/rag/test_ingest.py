@@ -106,3 +106,34 @@ class TestLoadDocuments:
         docs, skipped = load_documents([tmp_path], MB)
         assert len(docs) == 1
         assert "duplicate id 'story'" in skipped[0].reason
+
+
+class TestMarkup:
+    def test_html_inline_markup_joins_and_blocks_separate(self):
+        from rag.documents.markup import html_text
+
+        raw = (
+            b"<html><head><title>T</title><style>p{}</style></head><body><nav>Home</nav>"
+            b"<p>The log is kept in a file\n   called <code>.ninja_log</code>.</p>"
+            b"<dl><dt>proxy</dt><dd>squid runs as user <b>proxy</b>.</dd></dl>"
+            b"<pre>line one\nline two</pre><table><tr><td>Solo</td><td>$393</td></tr></table></body></html>"
+        )
+        text, title = html_text(raw)
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        assert title == "T" and "Home" not in text and "p{}" not in text
+        assert lines == [
+            "The log is kept in a file called .ninja_log.",
+            "proxy",
+            "squid runs as user proxy.",
+            "line one",
+            "line two",
+            "Solo | $393",
+        ]
+
+    def test_pdf_running_headers_and_page_numbers_are_dropped(self):
+        from rag.documents.markup import pdf_text
+
+        pages = [f"Spec Title\nBody of page {i} runs on\n{i}" for i in range(1, 5)]
+        text = pdf_text(pages)
+        assert "Spec Title" not in text and "\n2\n" not in text
+        assert text.split("\n") == [f"Body of page {i} runs on" for i in range(1, 5)]

@@ -1,0 +1,81 @@
+"""Text out of HTML and PDF as a reader sees it: paragraphs intact, page furniture gone.
+
+HTML: whitespace inside text is collapsible (the source wraps lines wherever it likes), inline
+markup (<code>, <a>, <span>) joins its neighbours without a break, and block elements (<p>, <li>,
+<dt>, headings, table rows) become paragraphs separated by blank lines. <pre> keeps its lines.
+
+PDF: pypdf gives each page's lines. A line that opens or closes most pages (a running header,
+a page number, with digits read as one) is furniture, not content; it is dropped so that a
+paragraph flows on across the page break.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_BLOCK_TAGS = """address article aside blockquote body caption dd details dialog div dl dt fieldset
+figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main nav ol p pre section summary
+table tbody tfoot thead tr ul"""
+BLOCKS = frozenset(_BLOCK_TAGS.split())
+CELLS = frozenset({"td", "th"})
+_SKIPPED_TAGS = "script style noscript template head nav header footer aside form"
+SKIPPED = frozenset(_SKIPPED_TAGS.split())
+_SPACE = re.compile(r"[ \t\r\n\f\v]+")
+PARAGRAPH = "\n\n"
+FURNITURE_MIN_PAGES = 3  # a header or footer must repeat on at least this many pages
+FURNITURE_SHARE = 0.5  # ... and on at least this share of them
+_DIGITS = re.compile(r"\d+")
+
+
+def html_text(raw: bytes) -> tuple[str, str | None]:
+    """(text, <title>) of an HTML page; navigation, scripts and styles are left out."""
+    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4.element import Comment, Doctype, ProcessingInstruction
+
+    soup = BeautifulSoup(raw, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    pieces: list[str] = []
+    # an explicit stack instead of recursion: deeply nested pages must not exhaust Python's stack
+    stack: list[object] = [soup.body or soup]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and not isinstance(node, NavigableString):
+            pieces.append(node)  # a marker pushed below
+        elif isinstance(node, (Comment, Doctype, ProcessingInstruction)):
+            continue
+        elif isinstance(node, NavigableString):
+            in_pre = any(p.name == "pre" for p in node.parents)
+            pieces.append(str(node) if in_pre else _SPACE.sub(" ", str(node)))
+        elif isinstance(node, Tag):
+            if node.name in SKIPPED:
+                continue
+            if node.name == "br":
+                pieces.append("\n")
+                continue
+            after = PARAGRAPH if node.name in BLOCKS else " | " if node.name in CELLS else ""
+            stack.append(after)
+            stack.extend(reversed(node.contents))
+            if node.name in BLOCKS:
+                pieces.append(PARAGRAPH)
+    text = "".join(pieces)
+    return "\n".join(line.strip(" |") for line in text.split("\n")), title
+
+
+def pdf_text(pages: list[str]) -> str:
+    """Pages joined, without the lines that repeat at the top or bottom of most pages."""
+    page_lines = [[ln for ln in page.split("\n") if ln.strip()] for page in pages]
+    furniture: set[str] = set()
+    for edge in (0, -1):
+        counts = Counter(_DIGITS.sub("#", lines[edge].strip()) for lines in page_lines if lines)
+        for line, n in counts.items():
+            if n >= FURNITURE_MIN_PAGES and n >= FURNITURE_SHARE * len(pages):
+                furniture.add(line)
+    kept = []
+    for lines in page_lines:
+        while lines and _DIGITS.sub("#", lines[0].strip()) in furniture:
+            lines = lines[1:]
+        while lines and _DIGITS.sub("#", lines[-1].strip()) in furniture:
+            lines = lines[:-1]
+        kept.append("\n".join(lines))
+    return "\n".join(kept)
