@@ -133,26 +133,36 @@ def compare(run_a: Path, run_b: Path) -> None:
 
 @cli.command()
 @click.option(
-    "--run",
-    "run_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Also print the fallback-refusal curve from a run made with fallback_min_score=0.",
+    "--runs", type=click.Path(file_okay=False, path_type=Path), help="Runs folder [default: HOME/eval-runs]."
+)
+@click.option("--reuse", is_flag=True, help="Fit on the existing `calibrate` runs instead of running again.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the weights [default: rag/answering/refusal.json].",
 )
 @fail_cleanly
-def calibrate(run_dir: Path | None) -> None:
-    """Calibrate thresholds on the whole dev set (never per question) and print them.
+def calibrate(runs: Path | None, reuse: bool, out: Path | None) -> None:
+    """Fit the answer-or-refuse decision on the calibration halves of every dev set.
+
+    Runs the default pipeline with the decision off over each dev set (the `calibrate`
+    configuration), keeps the calibration halves only, fits the weights and the threshold, and
+    writes them for the pipeline to load. Test halves are never used.
 
     \b
     Examples:
       python -m eval calibrate
-      python -m eval run --set fallback_min_score=0 --name quote-all
-      python -m eval calibrate --run eval/runs/quote-all
+      python -m eval calibrate --reuse --out /tmp/refusal.json
     """
-    from eval.calibrate import calibrate_fallback, calibrate_gate
+    from eval.calibrate import calibrate_and_save, run_folders
+    from eval.runner import default_runs_root, run_eval
+    from rag.answering.decision import DEFAULT_MODEL
 
-    click.echo(calibrate_gate())
-    if run_dir is not None:
-        click.echo(calibrate_fallback(run_dir))
+    root = runs or default_runs_root()
+    if not reuse:
+        for devset in sorted(DEV_SETS):
+            run_eval("calibrate", CONFIGS["calibrate"], devset=devset, out_root=root)
+    click.echo(calibrate_and_save(run_folders(root, "calibrate"), out or DEFAULT_MODEL))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.stats import CorpusStats
 from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
 from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.core.types import Chunk, Document
@@ -154,7 +155,13 @@ class IndexBuilder:
             unchanged = set(report.unchanged)
             sentence_vectors = self._sentence_vectors(chunks, prev, unchanged, vectors[0].shape[1])
         self.store.save(
-            self.settings, self.embedder.name, docs, chunks, np.concatenate(vectors), sentence_vectors
+            self.settings,
+            self.embedder.name,
+            docs,
+            chunks,
+            np.concatenate(vectors),
+            sentence_vectors,
+            CorpusStats.of(docs),
         )
         report.embedded_chunks = len(to_embed)
         report.total_chunks = len(chunks)

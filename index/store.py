@@ -5,7 +5,8 @@ Layout of the index folder:
     CURRENT            name of the live generation (replaced atomically)
     .lock              held by the one process allowed to write
     gen-<ns>/          manifest.json, documents.jsonl, chunks.jsonl, vectors.npy,
-                       sentences.npy (one vector per distinct sentence), and for
+                       sentences.npy (one vector per distinct sentence), stats.json
+                       (corpus statistics, index/stats.py), and for
                        the FAISS store faiss.index and bm25/ (the Qdrant store keeps those
                        in the collection <qdrant_collection>-gen-<ns> instead)
 
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
+from index.stats import CorpusStats
 from index.stores import VectorStore, create_store, drop_store, open_store
 from rag.core.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.core.types import Chunk, Document, Sentence
@@ -105,6 +107,7 @@ class SearchIndex:
     # index was built without them. Answering scores and verifies sentences by lookup instead
     # of embedding ~40 of them per question.
     sentence_vectors: np.ndarray | None = None
+    stats: CorpusStats = field(default_factory=CorpusStats)  # computed at build time (index/stats.py)
 
     @cached_property
     def sentence_rows(self) -> dict[tuple[str, int], int]:
@@ -175,6 +178,7 @@ class IndexStore:
             # memory-mapped: an answer touches a few dozen rows; at a million chunks the whole
             # file would be gigabytes of RAM in every process
             sentence_vectors = np.load(sentences, mmap_mode="r") if sentences.is_file() else None
+            stats = CorpusStats.load(folder)
             store = open_store(manifest.store, folder, settings)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise IndexCorruptError(
@@ -188,7 +192,7 @@ class IndexStore:
         }
         if len(set(sizes.values())) != 1:
             raise IndexCorruptError(f"index parts disagree in size {sizes}; {REBUILD_HINT}")
-        index = SearchIndex(manifest, documents, chunks, vectors, store, sentence_vectors)
+        index = SearchIndex(manifest, documents, chunks, vectors, store, sentence_vectors, stats)
         if sentence_vectors is not None and len(sentence_vectors) != len(index.sentence_rows):
             raise IndexCorruptError(
                 f"sentences.npy holds {len(sentence_vectors)} vectors for {len(index.sentence_rows)} "
@@ -204,8 +208,10 @@ class IndexStore:
         chunks: list[Chunk],
         vectors: np.ndarray,
         sentence_vectors: np.ndarray | None = None,
+        stats: CorpusStats | None = None,
     ) -> SearchIndex:
         """Write a new generation and make it current. Caller must hold the lock."""
+        stats = stats or CorpusStats()
         gen = self.root / f"gen-{time.time_ns()}"
         tmp = self.root / f".tmp-{gen.name}"
         tmp.mkdir(parents=True)
@@ -238,6 +244,7 @@ class IndexStore:
         np.save(tmp / "vectors.npy", vectors)
         if sentence_vectors is not None:
             np.save(tmp / "sentences.npy", sentence_vectors)
+        stats.save(tmp)
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
         _fsync_tree(tmp)
         os.replace(tmp, gen)
@@ -247,7 +254,7 @@ class IndexStore:
         os.replace(pointer, self._current_file)
         self._remove_stale(settings, keep=gen.name)
         documents_by_id = {d.doc_id: d for d in documents}
-        return SearchIndex(manifest, documents_by_id, chunks, vectors, store, sentence_vectors)
+        return SearchIndex(manifest, documents_by_id, chunks, vectors, store, sentence_vectors, stats)
 
     def _remove_stale(self, settings, keep: str) -> None:
         for path in self.root.iterdir():

@@ -20,13 +20,21 @@ from typing import Any
 
 from index.builder import BuildReport, IndexBuilder
 from index.store import IndexStore, SearchIndex
-from rag.answering.pipeline import Answerer
+from rag.answering.compose import Composer
+from rag.answering.conflicts import ConflictDetector
+from rag.answering.decision import RefusalModel, default_model
+from rag.answering.evidence import EvidenceScorer
+from rag.answering.pipeline import Answerer, AnswerOptions
+from rag.answering.premise import PremiseChecker
+from rag.answering.question import QuestionReader
+from rag.answering.rewrite import QuestionRewriter
+from rag.answering.verify import CitationVerifier
 from rag.core.hardware import log_cpu_report
 from rag.core.settings import Settings, load_settings
 from rag.core.types import Answer, Hit
 from rag.embedding.embedder import Embedder, make_embedder
 from rag.generation.base import Generator
-from rag.generation.factory import make_generator
+from rag.generation.factory import make_generator, make_judge
 from rag.generation.prompting import PromptLibrary
 from rag.retrieval.retriever import Retriever
 
@@ -39,6 +47,7 @@ class Assistant:
         self.store = IndexStore(settings.index_path)
         self.embedder = embedder or make_embedder(settings)
         self.generator = generator if generator is not None else make_generator(settings)
+        self.judge = make_judge(settings)
         self.prompts = PromptLibrary(settings.prompts_dir)
         self._index: SearchIndex | None = None
         self._retriever: Retriever | None = None
@@ -102,22 +111,70 @@ class Assistant:
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
-            self._answerer = Answerer(self.retriever, self.generator, self.prompts, self.settings)
+            self._answerer = self._make_answerer()
             log_cpu_report()
         return self._answerer
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None, **options: Any) -> Answer:
-        """Answer with verified citations, or refuse. Options: top_k, verify (this call only).
+    def _make_answerer(self) -> Answerer:
+        s = self.settings
+        retriever = self.retriever
+        lookup = retriever.index.sentence_matrix
+        return Answerer(
+            retriever,
+            self.generator,
+            self.prompts,
+            composer=Composer(self.prompts, s.corpus_noun),
+            reader=QuestionReader(),
+            scorer=EvidenceScorer(retriever.embedder, s.lexical_weight, lookup),
+            premise=PremiseChecker(s.premise_min_score),
+            conflicts=ConflictDetector(s.conflict_min_similarity, s.conflict_min_overlap),
+            verifier=CitationVerifier(
+                retriever.embedder, s.support_min_similarity, s.support_min_overlap, lookup
+            ),
+            rewriter=QuestionRewriter(self.prompts, self.generator),
+            judge=self.judge,
+            decision=RefusalModel.load(s.refusal_model or default_model(with_judge=self.judge is not None)),
+            options=AnswerOptions(
+                max_new_tokens=s.max_new_tokens,
+                passages=s.passages,
+                max_question_chars=s.max_question_chars,
+                verify=s.verify,
+                decide=s.decide,
+                premise_checks=s.premise_checks,
+                support_top_evidence=s.support_top_evidence,
+                extractive_margin=s.extractive_margin,
+            ),
+        )
+
+    @property
+    def examples(self) -> list[str]:
+        """Example questions for a first screen: from settings, else drawn from the corpus."""
+        return self.settings.example_questions or self.index.stats.examples
+
+    def ask(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        *,
+        top_k: int | None = None,
+        verify: bool | None = None,
+    ) -> Answer:
+        """Answer with verified citations, or refuse. top_k and verify apply to this call only.
 
         >>> answer = Assistant.from_settings().ask("How many graphics cards can the SuperPoD link?")
         >>> answer.citations[0].doc_id
         '004_dd3f690923d793e8'
         """
         with self._answer_lock:
-            return self.answerer.run(question, history, **options)
+            return self.answerer.run(question, history, top_k=top_k, verify=verify)
 
     def stream(
-        self, question: str, history: list[dict[str, str]] | None = None, **options: Any
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        *,
+        top_k: int | None = None,
+        verify: bool | None = None,
     ) -> Iterator[str | Answer]:
         """Yield raw tokens while the model writes, then the final verified Answer.
 
@@ -125,4 +182,4 @@ class Assistant:
         ...     print(item if isinstance(item, str) else f"\n{item.answer}", end="")
         """
         with self._answer_lock:
-            yield from self.answerer.stream(question, history, **options)
+            yield from self.answerer.stream(question, history, top_k=top_k, verify=verify)

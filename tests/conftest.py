@@ -43,9 +43,18 @@ class HashEmbedder:
         return sum(self.calls)
 
 
+@pytest.fixture(autouse=True)
+def _shared_models_and_no_judge_for_stand_ins(request, monkeypatch):
+    """Every test assembles packaged models into one shared folder, never into its own tmp home
+    (the judge's GGUF is 1.1 GB). Tests with stand-in models leave the judge out."""
+    monkeypatch.setenv("RAG_MODELS_DIR", str(MODELS_CACHE))
+    if "models" not in request.keywords:
+        monkeypatch.setenv("RAG_JUDGE", "none")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(home=tmp_path / "home", embedder="hash-test")
+    return load_settings(home=tmp_path / "home", embedder="hash-test", judge="none")
 
 
 @pytest.fixture
@@ -135,11 +144,45 @@ class FakeGenerator:
         return "".join(self.stream(prompt, max_new_tokens))
 
 
+SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
+SUPERPOD_ANSWER = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
+
+
 @pytest.fixture
-def hash_assistant(settings, embedder, corpus_copy):
-    """The whole pipeline over the real corpus with stand-in models."""
+def make_assistant(tmp_path, embedder, corpus_copy):
+    """Assistants over one stand-in index of the real corpus, each with the settings a test needs.
+
+    Stand-in embeddings make the decision's signals meaningless, so by default it is off
+    (`decide=False`: answer whenever there is evidence); tests of the decision pass a model."""
     from rag.assistant import Assistant
 
-    assistant = Assistant(settings, embedder=embedder, generator=FakeGenerator())
-    assistant.build_index([corpus_copy])
-    return assistant
+    built: list[bool] = []
+
+    def make(model: FakeGenerator | None = None, **overrides) -> Assistant:
+        options = {"home": tmp_path / "home", "embedder": "hash-test", "judge": "none", "decide": False}
+        settings = load_settings(**{**options, **overrides})
+        if model is None and settings.generator != "extractive":
+            model = FakeGenerator()
+        assistant = Assistant(settings, embedder=embedder, generator=model)
+        if not built:
+            assistant.build_index([corpus_copy])
+            built.append(True)
+        return assistant
+
+    return make
+
+
+@pytest.fixture
+def hash_assistant(make_assistant):
+    """The whole pipeline over the real corpus with stand-in models."""
+    return make_assistant()
+
+
+@pytest.fixture
+def refusing_model(tmp_path) -> Path:
+    """A decision that refuses whatever the signals say."""
+    from rag.answering.decision import RefusalModel
+
+    path = tmp_path / "refuse-all.json"
+    RefusalModel(weights={}, bias=10.0, threshold=0.5, fitted_on="a test").save(path)
+    return path

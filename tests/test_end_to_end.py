@@ -2,13 +2,13 @@
 
 import pytest
 
-from tests.conftest import SUPERPOD_DOC
+from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q
 
 pytestmark = pytest.mark.models
 
 
 def test_superpod_answer_is_cited_to_004(real_assistant):
-    a = real_assistant.ask("How many graphics cards can the SuperPoD Interconnect link?")
+    a = real_assistant.ask(SUPERPOD_Q)
     assert not a.refused
     assert "15,000" in a.answer
     assert a.citations and a.citations[0].doc_id == SUPERPOD_DOC
@@ -39,7 +39,7 @@ def test_cli_ask_prints_answer_and_sources(real_assistant):
     home = real_assistant.settings.home
     result = CliRunner().invoke(
         cli,
-        ["--home", str(home), "ask", "How many graphics cards can the SuperPoD Interconnect link?"],
+        ["--home", str(home), "ask", SUPERPOD_Q],
         env={"RAG_MODELS_DIR": str(real_assistant.settings.models_path)},
     )
     assert result.exit_code == 0, result.output
@@ -63,9 +63,7 @@ def test_server_streams_a_cited_answer_with_the_real_models(real_assistant):
         for chunk in client.chat.completions.create(
             model="news-rag",
             stream=True,
-            messages=[
-                {"role": "user", "content": "How many graphics cards can the SuperPoD Interconnect link?"}
-            ],
+            messages=[{"role": "user", "content": SUPERPOD_Q}],
         ):
             piece = chunk.choices[0].delta.content or ""
             if piece and first is None:

@@ -23,12 +23,6 @@ from rag.generation.models import PACKAGED_GENERATORS
 from ui.render import answer_markdown, draft_markdown, escape, export_markdown, sources_html
 
 log = logging.getLogger(__name__)
-EXAMPLES = [
-    "How many graphics cards can the SuperPoD Interconnect link?",
-    "How much is Huawei investing in smart driving over the next five years?",
-    "What is Huawei's CUDA alternative called?",
-    "Why did Nvidia unveil the SuperPoD Interconnect?",
-]
 CSS = """
 #sources .source { border-left: 3px solid #6366f1; padding: 4px 10px; margin: 8px 0; }
 #sources .source:target { background: #eef2ff; }
@@ -54,6 +48,14 @@ class Pages:
     def reload(self) -> None:
         for a in self._by_generator.values():
             a.reload()
+
+
+def _examples(assistant: Assistant) -> list[str]:
+    """From settings, else drawn from the corpus when the index was built; none without an index."""
+    try:
+        return assistant.examples
+    except RagError:
+        return []
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
@@ -176,7 +178,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 )
                 ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
             rewritten = gr.Markdown(elem_id="rewritten")
-            gr.Examples(EXAMPLES, inputs=question, label="Try")
+            examples = _examples(assistant)
+            if examples:
+                gr.Examples(examples, inputs=question, label="Try")
             gr.Markdown("### Sources")
             sources = gr.HTML(elem_id="sources")
             with gr.Row():

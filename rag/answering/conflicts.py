@@ -14,13 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answering.evidence import Evidence
+from rag.answering.question import Question
 from rag.core.text import money
 
 # The question must ask for an amount for a disagreement about amounts to be its answer.
-ASKS_AMOUNT = re.compile(
-    r"\bhow much\b|\bhow many (?:dollars|yuan|euros)\b|\b(?:size|amount|value|cost|price|budget|sum)\b",
-    re.IGNORECASE,
-)
 QUALIFIER = re.compile(
     r"(more than|over|about|around|approximately|nearly|almost|up to|at least)\s*$", re.IGNORECASE
 )
@@ -51,11 +48,14 @@ class ConflictDetector:
         self.min_overlap = min_overlap
         self.candidates = candidates
 
-    def run(self, question: str, evidence: list[Evidence]) -> list[Claim] | None:
-        """Two claims, the best evidence sentence's first, or None. The best sentence must state
-        an amount itself: a figure elsewhere is a conflict only if it rivals the answer."""
-        if not evidence or not ASKS_AMOUNT.search(question) or not (best := _claim(evidence[0])):
+    def run(self, question: Question, evidence: list[Evidence]) -> list[Claim] | None:
+        """Two claims, the best evidence sentence's first, or None. The question must ask for a
+        figure, and the best sentence must state an amount itself: a figure elsewhere is a
+        conflict only if it rivals the answer."""
+        if not evidence or question.expects != "number" or not (best := _claim(evidence[0])):
             return None
+        if question.focus and question.focus <= evidence[0].context_stems:
+            return None  # "over how many years...": the figure asked for is the years, not the amount
         for ev in evidence[1 : self.candidates]:
             other = _claim(ev) if ev.overlap >= self.min_overlap else None
             if other is None or other.evidence.chunk.doc_id == best.evidence.chunk.doc_id:

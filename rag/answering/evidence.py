@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.core.text import content_terms, numbers
+from rag.core.text import content_terms, flat, numbers, stems
 from rag.core.types import Chunk, Hit, Sentence
 from rag.documents.injection import is_instruction
 from rag.documents.sentences import is_heading
@@ -25,6 +25,7 @@ from rag.embedding.embedder import Embedder
 BACK_REFERENCE = re.compile(
     r"^(?:He|She|They|It|This|That|These)\b|\b(?:he|she|they) (?:said|added|explained|wrote)\b"
 )
+TERM_MAX_WORDS = 3
 CONTINUATION = re.compile(r"^(?:These|This|They|It|That) (?:include|includes|are|is|was|were|use|uses)\b")
 
 
@@ -39,22 +40,34 @@ class Evidence:
     vector: np.ndarray  # the sentence's embedding, reused by the conflict check
 
     @property
+    def context_stems(self) -> set[str]:
+        """Word stems of the sentence as shown (with its heading or neighbour) and of its title."""
+        return stems(f"{self.display} {self.chunk.title}")
+
+    @property
     def display(self) -> str:
-        """The sentence with the neighbours it cannot be read without: a date line above it
-        (timelines put "2021-04" on its own line), the sentence its pronoun points back to
+        """The sentence with the neighbours it cannot be read without: the heading above it (a
+        date line in a timeline, a term in a definition list), the sentence its pronoun points back to
         ("...," he said), or the sentence that continues it ("These include mining, ...")."""
         sents = self.chunk.sentences
         i = sents.index(self.sentence)
         prev = sents[i - 1] if i > 0 else None
         nxt = sents[i + 1] if i + 1 < len(sents) else None
-        text = self.sentence.text
-        if prev is not None and is_heading(prev) and numbers(prev.text):
-            return f"{prev.text}: {text}"
+        text = flat(self.sentence.text)
+        if prev is not None and is_heading(prev) and (numbers(prev.text) or _is_term(prev.text)):
+            return f"{flat(prev.text).rstrip(':')}: {text}"  # "lpadmin: Members of this group can..."
         if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
-            text = f"{prev.text} {text}"
-        if nxt is not None and CONTINUATION.match(nxt.text):
-            text = f"{text} {nxt.text}"
+            text = f"{flat(prev.text)} {text}"
+        if nxt is not None and CONTINUATION.match(flat(nxt.text)):
+            text = f"{text} {flat(nxt.text)}"
         return text
+
+
+def _is_term(heading: str) -> bool:
+    """A heading that names what the next sentence is about ("lpadmin", "operator"), as a
+    definition list does, rather than a section title ("What To Do Next")."""
+    words = heading.split()
+    return len(words) <= TERM_MAX_WORDS and ":" not in heading and not heading.isupper()
 
 
 def informative(sentence: Sentence) -> bool:

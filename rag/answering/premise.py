@@ -1,11 +1,15 @@
-"""False-premise check: the question pins on one party what the evidence says of another.
+"""False premises: the question takes for granted what the passages deny or never say.
 
-"Why did Nvidia unveil the SuperPoD Interconnect?" finds "Huawei's SuperPoD Interconnect...":
-the question's name (Nvidia) is missing from the best sentence, which has a different name
-(Huawei) standing just before the thing both talk about (SuperPoD), as its owner or agent.
-That pattern, a swapped name before a shared anchor, is what we flag; a name merely absent is
-left to the gate. A number in the question that no retrieved passage contains ("invest $50
-billion") is flagged too.
+Three shapes, each read off the passages rather than guessed:
+- an invented figure: a number in the question that no retrieved passage holds, while the best
+  sentence is about the same thing ("Why did Huawei invest $50 billion...?");
+- a swapped owner: the question pins on one party what the best sentence says of another,
+  whose name stands just before the thing both talk about ("Why did Nvidia unveil the SuperPoD
+  Interconnect?" against "Huawei's SuperPoD Interconnect");
+- a denial: for a question that presupposes something (a wh-question, not a yes/no one), a
+  sentence about the same thing negates one of its verbs or nouns ("the operator user is no
+  longer created", "does NOT store user preferences", "Ninja has no rules for compiling C").
+  Negation is read from spaCy's dependency parse, not from a word list.
 """
 
 from __future__ import annotations
@@ -13,56 +17,103 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.answering.evidence import Evidence
-from rag.core.text import entities, numbers, stem, words
-from rag.core.types import Hit
-
-WINDOW = 3  # how many words apart a name and its anchor may stand
+from rag.answering.question import Question, names_in
+from rag.core.nlp import nlp
+from rag.core.text import NUMBER, Haystack, numbers, stem, words
 
 
 @dataclass
 class PremiseIssue:
-    unsupported: list[str]  # what the question asserts that the articles do not
+    unsupported: list[str]  # what the question asserts that the passages do not
     evidence: Evidence  # what they say instead
 
 
-def _positions(text: str, common: frozenset[str]) -> dict[str, list[int]]:
-    names = entities(text, common)
+def _name_words(names: list[str] | tuple[str, ...]) -> set[str]:
+    """The words of names that carry the name ("Huawei’s SuperPoD Interconnect" -> huawei,
+    superpod, interconnect), lower-cased."""
+    return {
+        w.lower()
+        for n in names
+        for w in words(n)
+        if len(w) > 1 and (w[0].isupper() or any(ch.isdigit() for ch in w))
+    }
+
+
+def _positions(text: str, keys: set[str]) -> dict[str, list[int]]:
+    """Word positions of each name word in `text`."""
+    tokens = [w.lower() for w in words(text)]
     out: dict[str, list[int]] = {}
-    for i, tok in enumerate(words(text)):
-        key = stem(tok.lower())
-        if key in names:
-            out.setdefault(key, []).append(i)
+    for i, token in enumerate(tokens):
+        if token in keys:
+            out.setdefault(token, []).append(i)
     return out
 
 
-def _owns(names: list[int], anchor: list[int]) -> bool:
+def _owns(names: list[int], anchor: list[int], window: int) -> bool:
     """The name stands shortly before the anchor, as an owner or agent does ("Huawei's
     SuperPoD", "Nvidia unveil the SuperPoD"). Names after the anchor are usually attributes."""
-    return any(0 < j - i <= WINDOW for i in names for j in anchor)
+    return any(0 < j - i <= window for i in names for j in anchor)
+
+
+def denies(doc, predicates: frozenset[str]) -> bool:
+    """The parsed sentence negates one of these stems: "no longer created", "has no rules"."""
+    for tok in doc:
+        if not (tok.dep_ == "neg" or (tok.dep_ == "det" and tok.lower_ == "no")):
+            continue
+        heads = [tok.head, tok.head.head]
+        if any(stem(h.lower_) in predicates for h in heads):
+            return True
+    return False
 
 
 class PremiseChecker:
-    def __init__(self, common: frozenset[str], corpus_names: frozenset[str], min_score: float) -> None:
-        self.common = common
-        self.corpus_names = corpus_names  # a swapped name must be one the corpus knows
+    def __init__(
+        self, min_score: float, window: int = 3, min_overlap: float = 0.5, candidates: int = 3
+    ) -> None:
+        if window < 1:
+            raise ValueError(f"window must be at least 1. Currently, window is {window}")
+        if not 0.0 <= min_overlap <= 1.0:
+            raise ValueError(f"min_overlap must be in [0, 1]. Currently, min_overlap is {min_overlap}")
         self.min_score = min_score
+        self.window = window
+        self.min_overlap = min_overlap
+        self.candidates = candidates
 
-    def run(self, question: str, hits: list[Hit], evidence: list[Evidence]) -> PremiseIssue | None:
+    def run(self, question: Question, passages: Haystack, evidence: list[Evidence]) -> PremiseIssue | None:
         if not evidence or evidence[0].score < self.min_score:
             return None
         best = evidence[0]
-        passages = " ".join(h.chunk.text for h in hits)
-        q_numbers = numbers(question) - numbers(passages)
-        if q_numbers and best.overlap > 0:
-            return PremiseIssue(sorted(q_numbers), best)
-        q_pos = _positions(question, self.common)
-        for ev in evidence[:3]:
-            s_pos = _positions(ev.sentence.text, self.common)
-            missing = [n for n in q_pos if n not in s_pos and n in self.corpus_names]
+        invented = numbers(question.text) - passages.numbers
+        if invented and best.overlap > 0:
+            written = [m.group(0) for m in NUMBER.finditer(question.text) if numbers(m.group(0)) & invented]
+            return PremiseIssue(written, best)
+        return self._swapped(question, evidence) or self._denied(question, evidence)
+
+    def _swapped(self, question: Question, evidence: list[Evidence]) -> PremiseIssue | None:
+        if len(question.parts) > 1:
+            return None  # "Both Ninja and Rich...: what..., and which...?" names two subjects, not an owner
+        q_pos = _positions(question.text, _name_words(question.names))
+        for ev in evidence[: self.candidates]:
+            s_pos = _positions(ev.display, _name_words(names_in(nlp()(ev.display))))
+            missing = [n for n in q_pos if n not in s_pos and not Haystack(ev.display).mentions(n)]
             swapped = [n for n in s_pos if n not in q_pos]
             anchors = [n for n in q_pos if n in s_pos]
             for m in missing:
                 for a in anchors:
-                    if _owns(q_pos[m], q_pos[a]) and any(_owns(s_pos[s], s_pos[a]) for s in swapped):
-                        return PremiseIssue([m], ev)
+                    if _owns(q_pos[m], q_pos[a], self.window) and any(
+                        _owns(s_pos[s], s_pos[a], self.window) for s in swapped
+                    ):
+                        return PremiseIssue([_as_written(question.names, m)], ev)
         return None
+
+    def _denied(self, question: Question, evidence: list[Evidence]) -> PremiseIssue | None:
+        if question.yes_no or question.negated:
+            return None  # "Is it still created?" may be answered "no"; a negative question expects one
+        for ev in evidence[: self.candidates]:
+            if ev.overlap >= self.min_overlap and denies(nlp()(ev.display), question.predicates):
+                return PremiseIssue([], ev)
+        return None
+
+
+def _as_written(names: tuple[str, ...], key: str) -> str:
+    return next((w for n in names for w in words(n) if w.lower() == key), key)

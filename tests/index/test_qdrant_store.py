@@ -11,10 +11,10 @@ from index.store import IndexStore
 from rag.core.errors import IndexCorruptError, IndexMismatchError
 from rag.core.settings import load_settings
 from rag.retrieval.retriever import Retriever
-from tests.conftest import HashEmbedder
+from tests.conftest import SUPERPOD_Q, HashEmbedder
 
 QUERIES = (
-    "How many graphics cards can the SuperPoD Interconnect link?",
+    SUPERPOD_Q,
     "Huawei investment in smart driving",
     "What is CANN?",
     "Ren Zhengfei said",

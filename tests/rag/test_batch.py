@@ -117,7 +117,6 @@ class TestBatchCli:
     def test_exit_code_and_summary(self, hash_assistant, tmp_path, monkeypatch):
         from rag.faces import cli as cli_module
 
-        hash_assistant.settings.fallback_min_score = 0.0  # stand-in scores are low; answer, don't refuse
         monkeypatch.setattr(cli_module, "_assistant", lambda ctx, **kw: hash_assistant)
         q = tmp_path / "q.jsonl"
         q.write_text('{"id": "1", "question": "How many graphics cards can the SuperPoD link?"}\nnot json\n')

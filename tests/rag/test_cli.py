@@ -4,6 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from rag.faces.cli import cli
+from tests.conftest import SUPERPOD_Q
 
 
 @pytest.fixture
@@ -14,15 +15,31 @@ def run(tmp_path: Path):
     return invoke
 
 
+COMMANDS = [
+    ["index", "build"],
+    ["index", "add"],
+    ["index", "remove"],
+    ["index", "status"],
+    ["search"],
+    ["ask"],
+    ["batch"],
+    ["serve"],
+    ["ui"],
+]
+
+
 class TestHelp:
-    @pytest.mark.parametrize("args", [[], ["index"], ["index", "build"], ["search"]])
-    def test_help_teaches_with_examples(self, run, args):
+    @pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+    def test_every_command_teaches_with_a_real_example(self, run, args):
         result = run(*args, "--help")
         assert result.exit_code == 0
-        assert "Usage:" in result.output
+        assert "Example" in result.output
+        # an example line that runs this very command, as a user would type it
+        assert f"python -m rag {' '.join(args)}" in result.output
 
-    def test_build_help_has_examples(self, run):
-        assert "python -m rag index build --rebuild" in run("index", "build", "--help").output
+    def test_top_level_help_shows_a_quick_start(self, run):
+        output = run("--help").output
+        assert "Quick start:" in output and "python -m rag index build" in output
 
 
 class TestErrors:
@@ -65,7 +82,7 @@ class TestRealCli:
         assert "documents: 5" in status.output and "stale:     no" in status.output
         (corpus_copy / "000_f1d9c9f888274f11.txt").write_text("Changed text about chips and clusters.")
         assert "1 changed (000_f1d9c9f888274f11)" in run("index", "status").output
-        search = run("search", "How many graphics cards can the SuperPoD Interconnect link?", "-k", "2")
+        search = run("search", SUPERPOD_Q, "-k", "2")
         assert search.exit_code == 0
         assert search.output.startswith("[1] 004_dd3f690923d793e8:")
 
@@ -75,8 +92,6 @@ class TestRealCli:
         assert run("index", "build", str(corpus_copy)).exit_code == 0
         url = f"http://127.0.0.1:{free_port()}/v1"
         monkeypatch.setenv("RAG_GENERATOR_URL", url)
-        result = run(
-            "ask", "How many graphics cards can the SuperPoD Interconnect link?", "--backend", "openai"
-        )
+        result = run("ask", SUPERPOD_Q, "--backend", "openai")
         assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
         assert f"cannot reach the model server at {url}" in result.output

@@ -57,7 +57,7 @@ def test_injected_article_never_takes_over_the_answer(tmp_path, corpus_copy, rep
     from rag.core.settings import load_settings
 
     (corpus_copy / "evil.txt").write_text(EVIL)
-    settings = load_settings(home=tmp_path / "h", embedder="hash-test", fallback_min_score=0.0)
+    settings = load_settings(home=tmp_path / "h", embedder="hash-test", decide=False)
     assistant = Assistant(settings, embedder=HashEmbedder(), generator=FakeGenerator(reply))
     assistant.build_index([corpus_copy])
     for question in [

@@ -12,21 +12,21 @@ from rag.assistant import Assistant
 from rag.core.errors import ConfigError, GeneratorError
 from rag.core.settings import load_settings
 from rag.faces.batch import run_batch
-from tests.conftest import SUPERPOD_DOC, FakeGenerator, HashEmbedder, free_port
+from tests.conftest import SUPERPOD_ANSWER, SUPERPOD_DOC, SUPERPOD_Q, HashEmbedder, free_port
 from tests.openai_stub import StubServer
 
-SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
-GOOD = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
+GOOD = SUPERPOD_ANSWER
 
 
 def remote(tmp_path, corpus, url: str, **overrides) -> Assistant:
+    options = {"decide": False}  # stand-in embeddings: answer whenever there is evidence, as locally
     settings = load_settings(
         home=tmp_path / "home",
         embedder="hash-test",
         backend="openai",
         generator_url=url,
         generator="stub-model",
-        **overrides,
+        **{**options, **overrides},
     )
     assistant = Assistant(settings, embedder=HashEmbedder())
     assistant.build_index([corpus])
@@ -55,9 +55,10 @@ class TestAnswers:
         assert served.answer == local.answer and "1999" not in served.answer
         assert served.citations == local.citations
 
-    def test_refusal_needs_no_server_call(self, tmp_path, corpus_copy):
+    def test_certain_refusal_needs_no_server_call(self, tmp_path, corpus_copy, refusing_model):
         with StubServer(lambda messages, stop: GOOD) as server:
-            answer = remote(tmp_path, corpus_copy, server.url).ask("What did Apple pay for Zyxor Robotics?")
+            assistant = remote(tmp_path, corpus_copy, server.url, decide=True, refusal_model=refusing_model)
+            answer = assistant.ask("What did Apple pay for Zyxor Robotics?")
         assert answer.refused and server.requests == []
 
     def test_stream_yields_pieces_then_the_checked_answer(self, tmp_path, corpus_copy):
@@ -159,7 +160,6 @@ class TestParallelBatch:
     def test_a_local_generator_still_answers_one_at_a_time(self, hash_assistant):
         assert getattr(hash_assistant.generator, "concurrent", False) is False
         assert hash_assistant._answer_lock is hash_assistant.lock
-        assert isinstance(hash_assistant.generator, FakeGenerator)
 
 
 @pytest.mark.models

@@ -3,9 +3,7 @@
 import pytest
 
 from rag.core.errors import GeneratorError, InputError
-from tests.conftest import SUPERPOD_DOC, FakeGenerator
-
-SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
+from tests.conftest import SUPERPOD_ANSWER, SUPERPOD_DOC, SUPERPOD_Q, FakeGenerator
 
 
 def ask(assistant, reply: str, question: str = SUPERPOD_Q, **kwargs):
@@ -36,16 +34,22 @@ class TestGenerated:
         assert "$4 million" not in a.answer and "15,000" in a.answer
         assert len(a.citations) == 1
 
-    def test_nothing_supported_with_strong_evidence_quotes_a_sentence(self, hash_assistant):
-        hash_assistant.settings.fallback_min_score = 0.0
+    def test_nothing_supported_quotes_a_sentence_that_holds_the_asked_value(self, hash_assistant):
         a = ask(hash_assistant, "Nvidia built it in 1999 for 4,000 cards.")
         assert a.mode == "extractive" and a.answer.startswith("“")
         assert a.citations and all(f"[{c.marker}]" in a.answer for c in a.citations)
+        assert "15,000" in a.answer  # "how many" is answered by a sentence with a number
 
-    def test_nothing_supported_with_weak_evidence_refuses(self, hash_assistant):
-        hash_assistant.settings.fallback_min_score = 5.0
-        a = ask(hash_assistant, "Nvidia built it in 1999 for 4,000 cards.")
+    def test_the_decision_refuses_with_its_signals_recorded(self, make_assistant, refusing_model):
+        assistant = make_assistant(FakeGenerator(SUPERPOD_ANSWER), decide=True, refusal_model=refusing_model)
+        a = assistant.ask(SUPERPOD_Q)
         assert a.refused and a.mode == "refusal" and not a.citations
+        assert a.signals["p_refuse"] > 0.99 and {"similarity", "coverage", "supported"} <= set(a.signals)
+        assert assistant.generator.prompts == []  # a certain refusal never reaches the model
+
+    def test_verified_bare_value_is_shown_with_its_sentence(self, hash_assistant):
+        a = ask(hash_assistant, "15,000 graphics cards [1]")
+        assert a.mode == "located" and a.answer.startswith("15,000 graphics cards: “")
 
     def test_bare_value_quotes_the_sentence_that_holds_it(self, hash_assistant):
         a = ask(hash_assistant, "[1] 15,000")
@@ -71,11 +75,9 @@ class TestGenerated:
         )
         assert a.answer.startswith("The SuperPoD Interconnect") or a.answer.startswith("the SuperPoD")
 
-    def test_verification_off_keeps_the_model_text(self, hash_assistant):
-        hash_assistant.settings.verify = False
-        hash_assistant._answerer = None
-        a = ask(hash_assistant, "It links 99 cards [1].")
-        assert a.answer == "It links 99 cards. [1]" and a.mode == "generated"
+    def test_verification_off_keeps_the_model_text_and_says_so(self, make_assistant):
+        a = ask(make_assistant(verify=False), "It links 99 cards [1].")
+        assert a.answer == "It links 99 cards. [1]" and a.mode == "generated" and not a.checked
 
     def test_unreachable_model_server_is_an_error_not_a_quote(self, hash_assistant):
         def down(*args, **kwargs):
@@ -92,22 +94,25 @@ class TestGenerated:
             yield  # pragma: no cover
 
         hash_assistant.generator.stream = boom
-        hash_assistant.settings.fallback_min_score = 5.0  # a crash is no sign the question is unanswerable
         assert ask(hash_assistant, "").mode == "extractive"
 
     def test_stream_yields_tokens_then_the_answer(self, hash_assistant):
-        hash_assistant.generator.reply = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
+        hash_assistant.generator.reply = SUPERPOD_ANSWER
         items = list(hash_assistant.stream(SUPERPOD_Q))
         assert "".join(i for i in items if isinstance(i, str)).startswith("The SuperPoD")
         assert items[-1].mode == "generated"
 
 
 class TestRefusalsAndChecks:
-    def test_unknown_name_is_refused_without_generating(self, hash_assistant):
-        a = ask(hash_assistant, "should not be used", "What did Qualcomm announce at Huawei Connect?")
-        assert a.refused and a.mode == "refusal"
-        assert "qualcomm" in a.answer and not a.citations
-        assert hash_assistant.generator.prompts == []
+    def test_refusal_names_missing_terms_as_written(self, make_assistant, refusing_model):
+        assistant = make_assistant(decide=True, refusal_model=refusing_model)
+        a = assistant.ask("Besides chips, what did Qualcomm announce at Huawei Connect?")
+        assert a.refused and a.mode == "refusal" and not a.citations
+        assert a.answer == "The documents do not answer this: none of them mentions Qualcomm."
+
+    def test_refusal_speaks_of_the_corpus_as_configured(self, make_assistant, refusing_model):
+        assistant = make_assistant(decide=True, refusal_model=refusing_model, corpus_noun="articles")
+        assert assistant.ask(SUPERPOD_Q).answer == "The articles do not answer this question."
 
     def test_number_the_articles_never_give_is_a_false_premise(self, hash_assistant):
         a = ask(hash_assistant, "x", "Why did Huawei invest $50 billion in smart driving?")
@@ -119,17 +124,9 @@ class TestRefusalsAndChecks:
         with pytest.raises(InputError, match="the question is empty"):
             hash_assistant.ask(question)
 
-    def test_long_question_is_cut(self, hash_assistant):
-        hash_assistant.generator.reply = "[1] 15,000"
-        a = hash_assistant.ask(SUPERPOD_Q + " x" * 5000)
-        assert len(a.question) == hash_assistant.settings.max_question_chars
-
-
-def with_model_reply(assistant, reply: str):
-    """Swap in a generator that answers (and rewrites) with `reply`."""
-    assistant.generator = FakeGenerator(reply)
-    assistant._answerer = None
-    return assistant
+    def test_long_question_is_a_clear_error_not_cut(self, hash_assistant):
+        with pytest.raises(InputError, match="10059 characters long; the limit is 1000"):
+            hash_assistant.ask(SUPERPOD_Q + " x" * 5000)
 
 
 SUPERPOD_TURN = [
@@ -138,34 +135,33 @@ SUPERPOD_TURN = [
 
 
 class TestFollowUps:
-    def test_rule_rewrite_is_used_and_shown(self, hash_assistant):
-        hash_assistant.generator = None  # extractive: the rewrite falls back to the rule
-        hash_assistant._answerer = None
-        a = hash_assistant.ask("How many graphics cards can it link?", history=SUPERPOD_TURN)
+    def test_rule_rewrite_is_used_and_shown(self, make_assistant):
+        extractive = make_assistant(generator="extractive")  # no model: the rewrite falls back to the rule
+        a = extractive.ask("How many graphics cards can it link?", history=SUPERPOD_TURN)
         assert a.rewritten_question == "How many graphics cards can SuperPoD Interconnect link?"
 
-    def test_model_rewrite_that_drops_the_question_is_rejected(self, hash_assistant):
+    def test_model_rewrite_that_drops_the_question_is_rejected(self, make_assistant):
         history = [{"question": "What are Huawei's AI models called?", "answer": "They are called Pangu."}]
-        a = with_model_reply(hash_assistant, "What are Huawei's industry AI models called?").ask(
+        a = make_assistant(FakeGenerator("What are Huawei's industry AI models called?")).ask(
             "And in how many sectors has it been used?", history=history
         )
         assert a.rewritten_question == "And in how many sectors has Pangu been used?"
 
-    def test_standalone_question_is_not_rewritten(self, hash_assistant):
-        a = with_model_reply(hash_assistant, "Something else entirely?").ask(
+    def test_standalone_question_is_not_rewritten(self, make_assistant):
+        a = make_assistant(FakeGenerator("Something else entirely?")).ask(
             "What is Huawei's CUDA alternative called?", history=SUPERPOD_TURN
         )
         assert a.rewritten_question == "What is Huawei's CUDA alternative called?"
 
-    def test_model_rewrite_that_keeps_the_pronoun_is_rejected(self, hash_assistant):
-        a = with_model_reply(hash_assistant, "What NVIDIA technology does it mirror?").ask(
+    def test_model_rewrite_that_keeps_the_pronoun_is_rejected(self, make_assistant):
+        a = make_assistant(FakeGenerator("What NVIDIA technology does it mirror?")).ask(
             "What Nvidia technology does it mirror?", history=SUPERPOD_TURN
         )
         assert a.rewritten_question == "What Nvidia technology does SuperPoD Interconnect mirror?"
 
-    def test_model_rewrite_is_validated(self, hash_assistant):
+    def test_model_rewrite_is_validated(self, make_assistant):
         history = [{"question": "Who is Huawei's CEO?", "answer": "Ren Zhengfei."}]
-        a = with_model_reply(hash_assistant, "How much does Ren Zhengfei say Huawei spends on research?").ask(
+        a = make_assistant(FakeGenerator("How much does Ren Zhengfei say Huawei spends on research?")).ask(
             "How much does he say it spends on research?", history=history
         )
         assert a.rewritten_question == "How much does Ren Zhengfei say Huawei spends on research?"

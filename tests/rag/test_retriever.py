@@ -3,9 +3,7 @@ import pytest
 from index.builder import IndexBuilder
 from index.store import IndexStore
 from rag.retrieval.retriever import Retriever
-from tests.conftest import SUPERPOD_DOC
-
-SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
+from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q
 
 
 @pytest.fixture

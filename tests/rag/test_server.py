@@ -10,9 +10,7 @@ import uvicorn
 
 from rag.core.errors import GeneratorError, RagError
 from rag.faces.server import check_exposure, create_app
-from tests.conftest import SUPERPOD_DOC, free_port
-
-SUPERPOD_Q = "How many graphics cards can the SuperPoD Interconnect link?"
+from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q, free_port
 
 
 @contextlib.contextmanager
@@ -35,7 +33,6 @@ def running(app):
 
 @pytest.fixture
 def server(hash_assistant):
-    hash_assistant.settings.fallback_min_score = 0.0
     hash_assistant.generator.reply = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
     with running(create_app(hash_assistant, max_request_bytes=50_000)) as url:
         yield url
@@ -69,12 +66,17 @@ class TestOpenAIClient:
         assert chunks[-1].choices[0].finish_reason == "stop"
         assert chunks[-1].model_extra["citations"][0]["doc_id"] == SUPERPOD_DOC
 
-    def test_refusal_is_an_ordinary_flagged_answer(self, client):
-        r = client.chat.completions.create(
-            model="news-rag", messages=[{"role": "user", "content": "What did Qualcomm announce?"}]
-        )
+    def test_refusal_is_an_ordinary_flagged_answer(self, make_assistant, refusing_model):
+        from openai import OpenAI
+
+        refusing = make_assistant(decide=True, refusal_model=refusing_model)
+        with running(create_app(refusing)) as url:
+            r = OpenAI(base_url=f"{url}/v1", api_key="unused").chat.completions.create(
+                model="news-rag", messages=[{"role": "user", "content": "What did Qualcomm announce?"}]
+            )
         assert r.model_extra["refused"] is True
-        assert r.choices[0].message.content.startswith("The articles do not answer this")
+        refusal = "The documents do not answer this: none of them mentions Qualcomm."
+        assert r.choices[0].message.content == refusal
 
     def test_history_becomes_a_follow_up(self, client, hash_assistant):
         client.chat.completions.create(
@@ -88,7 +90,9 @@ class TestOpenAIClient:
                 {"role": "user", "content": "How many graphics cards can it link?"},
             ],
         )
-        assert hash_assistant.generator.prompts  # the fake rewrote the question through the model
+        rewrite = hash_assistant.generator.prompts[0].user  # the first prompt rewrites the follow-up
+        assert "Last question: How many graphics cards can it link?" in rewrite
+        assert "A: Huawei unveiled the SuperPoD Interconnect." in rewrite and "Sources:" not in rewrite
 
     def test_models(self, client):
         assert [m.id for m in client.models.list().data] == ["news-rag"]

@@ -1,4 +1,4 @@
-from rag.core.text import common_words, content_terms, entities, money, normalise, numbers
+from rag.core.text import Haystack, content_terms, flat, money, normalise, numbers, stems
 
 
 def test_numbers_are_canonical_and_skip_codes():
@@ -19,13 +19,17 @@ def test_money_keeps_currency_and_scale():
     ]
 
 
-def test_entities_use_corpus_lowercase_words():
-    common = common_words(["the company will invest in chips and however"])
-    assert entities("However, Nvidia and TSMC make GB200 chips. The Company", common) == {
-        "nvidia",
-        "tsmc",
-        "gb200",
-    }
+def test_haystack_finds_names_as_phrases_or_word_by_word():
+    hay = Haystack("Huawei’s SuperPoD Interconnect links 15,000 cards at Huawei Connect in Shenzhen.")
+    assert hay.mentions("SuperPoD Interconnect") and hay.mentions("huawei connect")
+    assert hay.mentions("Connect Huawei")  # every word is there
+    assert not hay.mentions("Qualcomm") and not hay.mentions("Super")
+    assert hay.numbers == {"15000"}
+
+
+def test_stems_keep_stop_words_and_flat_joins_wrapped_lines():
+    assert stems("over five years") == {"over", "five", "year"}
+    assert flat("a sentence that\ncrossed   a wrap") == "a sentence that crossed a wrap"
 
 
 def test_content_terms_drop_question_words_and_stem():

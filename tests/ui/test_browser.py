@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import SUPERPOD_DOC, real_page
+from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q, real_page
 from ui.app import CSS
 
 pytestmark = pytest.mark.models
@@ -66,7 +66,7 @@ def test_chat_page_end_to_end(page_url, browser, tmp_path):
     page.wait_for_selector("#question textarea", timeout=60_000)
 
     started = time.monotonic()
-    html = ask(page, "How many graphics cards can the SuperPoD Interconnect link?", 0)
+    html = ask(page, SUPERPOD_Q, 0)
     print(f"\nfirst answer shown after {time.monotonic() - started:.1f}s")
     assert "15,000" in html
     citation = page.locator("#chat a.cite").first

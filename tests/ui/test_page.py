@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import SUPERPOD_Q, free_port
 from ui.app import build_app
 
 
@@ -14,7 +14,6 @@ def text(message: dict) -> str:
 
 @pytest.fixture
 def page(hash_assistant):
-    hash_assistant.settings.fallback_min_score = 0.0
     hash_assistant.generator.reply = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
     app = build_app(hash_assistant)
     port = free_port()
@@ -30,9 +29,7 @@ def test_ask_through_gradio_client(page):
 
     url, generator = page
     client = Client(url, verbose=False)
-    chat, question, rewritten, sources = client.predict(
-        "How many graphics cards can the SuperPoD Interconnect link?", [], 5, generator, True, api_name="/ask"
-    )
+    chat, question, rewritten, sources = client.predict(SUPERPOD_Q, [], 5, generator, True, api_name="/ask")
     assert question == "" and rewritten == ""  # the box is cleared; no follow-up, nothing rewritten
     assert 'href="#cite-1"' in text(chat[-1]) and "15,000 graphics cards" in text(chat[-1])
     assert "<mark>" in sources and "004_dd3f690923d793e8" in sources
@@ -43,9 +40,7 @@ def test_sessions_do_not_share_history(page):
 
     url, generator = page
     a, b = Client(url, verbose=False), Client(url, verbose=False)
-    a.predict(
-        "How many graphics cards can the SuperPoD Interconnect link?", [], 5, generator, True, api_name="/ask"
-    )
+    a.predict(SUPERPOD_Q, [], 5, generator, True, api_name="/ask")
     chat_b, *_ = b.predict(
         "What is Huawei's CUDA alternative called?", [], 5, generator, True, api_name="/ask"
     )
