@@ -29,7 +29,9 @@ class HashEmbedder:
     def warm_up(self) -> None:
         pass
 
-    def embed(self, texts: list[str], progress: bool | None = None) -> np.ndarray:
+    def embed(
+        self, texts: list[str], progress: bool | None = None, max_tokens: int | None = None
+    ) -> np.ndarray:
         self.calls.append(len(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):

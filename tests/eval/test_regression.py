@@ -25,8 +25,13 @@ FLOORS = {
 REPO = Path(__file__).resolve().parents[2]
 
 
+CACHES = {".git", "__pycache__", ".ruff_cache", ".pytest_cache"}
+
+
 def _tree() -> dict[str, int]:
-    return {str(p): p.stat().st_mtime_ns for p in REPO.rglob("*") if p.is_file() and ".git" not in p.parts}
+    return {
+        str(p): p.stat().st_mtime_ns for p in REPO.rglob("*") if p.is_file() and not CACHES & set(p.parts)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +65,7 @@ def test_run_folder_has_report_plot_and_signals(runs, tmp_path_factory):
 
 def test_eval_writes_nothing_into_the_source_tree(runs):
     before, after = runs["_tree"]
-    changed = sorted(p for p in after if before.get(p) != after[p] and "__pycache__" not in p)
+    changed = sorted(p for p in after if before.get(p) != after[p])
     assert changed == []
 
 
