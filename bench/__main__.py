@@ -41,9 +41,13 @@ def workspace(**overrides) -> Path:
 
 
 def corpus_texts() -> list[str]:
+    from index.config import IndexConfig
     from index.store import IndexStore, embedding_text
+    from rag.embedding.embedder import embedder_id
 
-    index = IndexStore(workspace()).load(settings())
+    s = settings()
+    config = IndexConfig.from_settings(s, embedder_id(s.embedder, s.embed_runtime))
+    index = IndexStore(workspace()).load(config)
     return [embedding_text(c, settings().embed_title) for c in index.chunks]
 
 

@@ -20,6 +20,7 @@ import faiss
 import numpy as np
 
 from bench.measure import Row, Section, Stat, table
+from index.config import IndexConfig
 from index.vectors import IVF_PROBE_SHARE, build_faiss, resolve_index_type
 from rag.core.settings import Settings
 
@@ -81,6 +82,7 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
 
 def run(sizes: list[int], out_dir: Path, hnsw_max: int = 200_000, qdrant_max: int = 10_000) -> Section:
     settings = Settings()
+    config = IndexConfig.from_settings(settings, "benchmark")
     section = Section("Retrieval at scale (synthetic 384-d vectors, top-10, one query at a time)")
     results: list[Measured] = []
     sweeps: list[list[str]] = []
@@ -89,7 +91,7 @@ def run(sizes: list[int], out_dir: Path, hnsw_max: int = 200_000, qdrant_max: in
         base = mixed(size, centres, seed=size + 1)
         queries = mixed(QUERIES, centres, seed=size + 2)
         start = time.perf_counter()
-        exact = build_faiss(base, "flat", settings)
+        exact = build_faiss(base, "flat", config)
         build_s = time.perf_counter() - start
         truth = exact.search(queries, K)[1]
         flat = Measured("flat", size, build_s, per_query_ms(exact, queries[:FLAT_TIMED])[0], 1.0)
@@ -100,7 +102,7 @@ def run(sizes: list[int], out_dir: Path, hnsw_max: int = 200_000, qdrant_max: in
                 continue  # HNSW inserts cost minutes at 1M on 2 cores; IVF serves that size
             log.info("retrieval: %s at %d", kind, size)
             start = time.perf_counter()
-            index = build_faiss(base, kind, settings)
+            index = build_faiss(base, kind, config)
             build_s = time.perf_counter() - start
             latency, found = per_query_ms(index, queries)
             results.append(Measured(kind, size, build_s, latency, recall_at_k(found, truth)))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.config import IndexConfig
 from index.stats import CorpusStats
 from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
 from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
@@ -48,11 +49,13 @@ class BuildReport:
 
 
 class IndexBuilder:
-    def __init__(self, settings, embedder: Embedder, store: IndexStore | None = None) -> None:
-        self.settings = settings
+    def __init__(self, config: IndexConfig, embedder: Embedder, store: IndexStore) -> None:
+        if config.embedder != embedder.name:
+            raise ValueError(f"config is for embedder {config.embedder!r}, not {embedder.name!r}")
+        self.config = config
         self.embedder = embedder
-        self.store = store or IndexStore(settings.index_path)
-        self.chunker = Chunker(settings.chunk_sentences, settings.chunk_overlap, settings.chunk_max_chars)
+        self.store = store
+        self.chunker = Chunker(config.chunk_sentences, config.chunk_overlap, config.chunk_max_chars)
 
     def build(self, paths: Iterable[Path], rebuild: bool = False) -> BuildReport:
         """Make the index hold exactly the usable articles under `paths`."""
@@ -87,7 +90,7 @@ class IndexBuilder:
     def remove(self, doc_ids: Iterable[str]) -> BuildReport:
         doc_ids = list(doc_ids)
         with self.store.lock():
-            prev = self.store.load(self.settings)
+            prev = self.store.load(self.config)
             unknown = [d for d in doc_ids if d not in prev.documents]
             if unknown:
                 raise RagError(
@@ -105,16 +108,23 @@ class IndexBuilder:
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             raise RagError(f"path not found: {', '.join(missing)}")
-        return load_documents(paths, int(self.settings.max_file_mb * 1e6))
+        return load_documents(paths, self.config.max_file_bytes)
 
     def _previous(self) -> SearchIndex | None:
         try:
-            return self.store.load(self.settings)
+            prev = self.store.load(self.config)
         except IndexMissingError:
             return None
         except (IndexMismatchError, IndexCorruptError) as exc:
             log.warning("existing index is unusable, rebuilding from scratch: %s", exc)
             return None
+        kind = prev.manifest.store.get("kind", "faiss")
+        if kind != self.config.store:
+            log.warning(
+                "index was built for the %s store; building for %s from scratch", kind, self.config.store
+            )
+            return None
+        return prev
 
     def _commit(self, docs: list[Document], prev: SearchIndex | None) -> BuildReport:
         start = time.perf_counter()
@@ -141,7 +151,7 @@ class IndexBuilder:
         if prev is not None:
             current = {d.doc_id for d in docs}
             report.removed = [d for d in prev.documents if d not in current]
-        texts = [embedding_text(c, self.settings.embed_title) for c in to_embed]
+        texts = [embedding_text(c, self.config.embed_title) for c in to_embed]
         fresh = self.embedder.embed(texts) if texts else None
         vectors, used = [], 0
         for block in blocks:
@@ -151,12 +161,11 @@ class IndexBuilder:
             else:
                 vectors.append(block)
         sentence_vectors = None
-        if self.settings.embed_sentences:
+        if self.config.embed_sentences:
             unchanged = set(report.unchanged)
             sentence_vectors = self._sentence_vectors(chunks, prev, unchanged, vectors[0].shape[1])
         self.store.save(
-            self.settings,
-            self.embedder.name,
+            self.config,
             docs,
             chunks,
             np.concatenate(vectors),
@@ -185,5 +194,6 @@ class IndexBuilder:
                 out[row] = prev.sentence_vectors[old]
         if missing:
             texts = list(table.values())
-            out[missing] = self.embedder.embed([texts[r].text for r in missing])
+            sentences = [" ".join(texts[r].text.split()) for r in missing]
+            out[missing] = self.embedder.embed(sentences, max_tokens=self.config.sentence_max_tokens)
         return out

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from index.config import IndexConfig, QdrantConfig
 from index.lexical import LexicalIndex, query_terms
 from rag.core.errors import ConfigError, IndexCorruptError
 from rag.core.types import Chunk
@@ -52,9 +53,9 @@ def _close_clients() -> None:
         _clients.clear()
 
 
-def client_for(settings):
+def client_for(config: QdrantConfig):
     """One client per location and process: local mode allows a single client per folder."""
-    key = (settings.qdrant_url, str(settings.qdrant_location))
+    key = (config.url, str(config.path))
     with _clients_lock:
         if key not in _clients:
             try:
@@ -63,12 +64,11 @@ def client_for(settings):
                 raise ConfigError(
                     "store 'qdrant' needs qdrant-client; run pip install -r requirements.txt"
                 ) from None
-            if settings.qdrant_url:
-                api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-                _clients[key] = QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=60)
+            if config.url:
+                _clients[key] = QdrantClient(url=config.url, api_key=config.api_key, timeout=60)
             else:
-                settings.qdrant_location.mkdir(parents=True, exist_ok=True)
-                _clients[key] = QdrantClient(path=str(settings.qdrant_location))
+                config.path.mkdir(parents=True, exist_ok=True)
+                _clients[key] = QdrantClient(path=str(config.path))
         return _clients[key]
 
 
@@ -80,12 +80,12 @@ class QdrantStore:
 
     @classmethod
     def create(
-        cls, settings, generation: str, vectors: np.ndarray, texts: list[str], chunks: list[Chunk]
+        cls, config: IndexConfig, generation: str, vectors: np.ndarray, texts: list[str], chunks: list[Chunk]
     ) -> QdrantStore:
         from qdrant_client import models
 
-        client = client_for(settings)
-        name = cls.collection_name(settings, generation)
+        client = client_for(config.qdrant)
+        name = cls.collection_name(config, generation)
         client.create_collection(
             name,
             vectors_config={
@@ -108,15 +108,15 @@ class QdrantStore:
         return cls(client, name, len(vectors))
 
     @staticmethod
-    def collection_name(settings, generation: str) -> str:
-        return f"{settings.qdrant_collection}-{generation}"
+    def collection_name(config: IndexConfig, generation: str) -> str:
+        return f"{config.qdrant.collection}-{generation}"
 
     @classmethod
-    def open(cls, settings, described: dict[str, Any]) -> QdrantStore:
-        client = client_for(settings)
+    def open(cls, config: IndexConfig, described: dict[str, Any]) -> QdrantStore:
+        client = client_for(config.qdrant)
         name = described.get("collection", "")
         if not client.collection_exists(name):
-            where = settings.qdrant_url or settings.qdrant_location
+            where = config.qdrant.where()
             raise IndexCorruptError(
                 f"Qdrant collection {name!r} is missing at {where}; "
                 "run `python -m rag index build --rebuild --store qdrant`"
@@ -124,8 +124,8 @@ class QdrantStore:
         return cls(client, name, client.count(name, exact=True).count)
 
     @classmethod
-    def drop(cls, settings, described: dict[str, Any]) -> None:
-        client = client_for(settings)
+    def drop(cls, config: IndexConfig, described: dict[str, Any]) -> None:
+        client = client_for(config.qdrant)
         if described.get("collection") and client.collection_exists(described["collection"]):
             client.delete_collection(described["collection"])
 

@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
+from index.config import IndexConfig
 from index.stats import CorpusStats
 from index.stores import VectorStore, create_store, drop_store, open_store
 from rag.core.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.core.types import Chunk, Document, Sentence
-from rag.embedding.embedder import embedder_id
 
 log = logging.getLogger(__name__)
 
@@ -55,38 +55,24 @@ class Manifest:
     built_at: float = field(default_factory=time.time)
     store: dict[str, Any] = field(default_factory=lambda: {"kind": "faiss"})  # how to open the vectors
 
-    @staticmethod
-    def chunking_of(settings) -> dict[str, Any]:
-        return {
-            "sentences": settings.chunk_sentences,
-            "overlap": settings.chunk_overlap,
-            "max_chars": settings.chunk_max_chars,
-            "embed_title": settings.embed_title,
-        }
-
-    def check(self, settings, embedder_dim: int | None = None) -> None:
-        """Raise IndexMismatchError naming the difference and the fix."""
+    def check(self, config: IndexConfig, embedder_dim: int | None = None) -> None:
+        """Raise IndexMismatchError naming the difference and the fix. The store is not checked:
+        readers follow the store the index records, and a build for another store starts over."""
         if self.format != FORMAT:
             raise IndexMismatchError(
                 f"index format is {self.format!r}, this version reads {FORMAT!r}; {REBUILD_HINT}"
             )
-        wanted_embedder = embedder_id(settings.embedder, settings.embed_dtype)
-        if self.embedder != wanted_embedder:
+        if self.embedder != config.embedder:
             raise IndexMismatchError(
                 f"index was built with embedder {self.embedder!r} but settings ask for "
-                f"{wanted_embedder!r}; {REBUILD_HINT}, or set embedder/embed_dtype back"
+                f"{config.embedder!r}; {REBUILD_HINT}, or set embedder/embed_runtime back"
             )
         if embedder_dim is not None and embedder_dim != self.dim:
             raise IndexMismatchError(
-                f"index vectors have dimension {self.dim} but embedder {settings.embedder!r} "
+                f"index vectors have dimension {self.dim} but embedder {config.embedder!r} "
                 f"gives {embedder_dim}; {REBUILD_HINT}"
             )
-        if self.store.get("kind", "faiss") != settings.store:
-            raise IndexMismatchError(
-                f"index was built for the {self.store.get('kind')!r} store but settings ask for "
-                f"{settings.store!r}; run `python -m rag index build --store {settings.store}`"
-            )
-        wanted = self.chunking_of(settings)
+        wanted = config.chunking
         if self.chunking != wanted:
             diff = {k: (self.chunking.get(k), v) for k, v in wanted.items() if self.chunking.get(k) != v}
             raise IndexMismatchError(
@@ -166,9 +152,9 @@ class IndexStore:
         except (OSError, ValueError, TypeError) as exc:
             raise IndexCorruptError(f"manifest {str(path)!r} is unreadable ({exc}); {REBUILD_HINT}") from None
 
-    def load(self, settings, embedder_dim: int | None = None) -> SearchIndex:
+    def load(self, config: IndexConfig, embedder_dim: int | None = None) -> SearchIndex:
         manifest = self.read_manifest()
-        manifest.check(settings, embedder_dim)
+        manifest.check(config, embedder_dim)
         folder = self.current_dir()
         try:
             documents = {d["doc_id"]: Document(**d) for d in _read_jsonl(folder / "documents.jsonl")}
@@ -179,7 +165,7 @@ class IndexStore:
             # file would be gigabytes of RAM in every process
             sentence_vectors = np.load(sentences, mmap_mode="r") if sentences.is_file() else None
             stats = CorpusStats.load(folder)
-            store = open_store(manifest.store, folder, settings)
+            store = open_store(manifest.store, folder, config)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise IndexCorruptError(
                 f"index files in {str(folder)!r} are damaged ({exc}); {REBUILD_HINT}"
@@ -202,8 +188,7 @@ class IndexStore:
 
     def save(
         self,
-        settings,
-        embedder_name: str,
+        config: IndexConfig,
         documents: list[Document],
         chunks: list[Chunk],
         vectors: np.ndarray,
@@ -215,17 +200,17 @@ class IndexStore:
         gen = self.root / f"gen-{time.time_ns()}"
         tmp = self.root / f".tmp-{gen.name}"
         tmp.mkdir(parents=True)
-        texts = [embedding_text(c, settings.embed_title) for c in chunks]
-        store = create_store(settings, tmp, gen.name, vectors, texts, chunks)
+        texts = [embedding_text(c, config.embed_title) for c in chunks]
+        store = create_store(config, tmp, gen.name, vectors, texts, chunks)
         described = store.describe()
         counts: dict[str, int] = {}
         for c in chunks:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
         manifest = Manifest(
             format=FORMAT,
-            embedder=embedder_name,
+            embedder=config.embedder,
             dim=int(vectors.shape[1]),
-            chunking=Manifest.chunking_of(settings),
+            chunking=config.chunking,
             index_type=described.get("index_type", described["kind"]),
             documents={
                 d.doc_id: {
@@ -252,18 +237,18 @@ class IndexStore:
         pointer.write_text(gen.name + "\n")
         _fsync_file(pointer)
         os.replace(pointer, self._current_file)
-        self._remove_stale(settings, keep=gen.name)
+        self._remove_stale(config, keep=gen.name)
         documents_by_id = {d.doc_id: d for d in documents}
         return SearchIndex(manifest, documents_by_id, chunks, vectors, store, sentence_vectors, stats)
 
-    def _remove_stale(self, settings, keep: str) -> None:
+    def _remove_stale(self, config: IndexConfig, keep: str) -> None:
         for path in self.root.iterdir():
             if path.is_dir() and path.name != keep and path.name.startswith(("gen-", ".tmp-gen-")):
                 try:
                     described = json.loads((path / "manifest.json").read_text())["store"]
                 except (OSError, ValueError, KeyError):  # a build killed before its manifest
                     described = None
-                drop_store(described, settings, generation=path.name.removeprefix(".tmp-"))
+                drop_store(described, config, generation=path.name.removeprefix(".tmp-"))
                 shutil.rmtree(path, ignore_errors=True)
 
     def size_bytes(self) -> int:

@@ -1,4 +1,4 @@
-"""Where chunk vectors and BM25 terms are searched: a `VectorStore`, chosen by settings.
+"""Where chunk vectors and BM25 terms are searched: a `VectorStore`, chosen by the index config.
 
 `faiss` (default) keeps everything in files inside the index generation: a FAISS index and a
 bm25s model. `qdrant` keeps them in a Qdrant collection (local folder, or a server or cluster
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from index.config import IndexConfig
 from index.lexical import LexicalIndex
 from index.vectors import build_faiss, load_faiss, resolve_index_type, save_faiss, search
 from rag.core.types import Chunk
@@ -45,17 +46,17 @@ class FaissStore:
         return int(self.faiss_index.ntotal)
 
     @classmethod
-    def create(cls, folder: Path, settings, vectors: np.ndarray, texts: list[str]) -> FaissStore:
-        kind = resolve_index_type(settings.index_type, len(vectors), settings.auto_flat_max)
-        store = cls(build_faiss(vectors, kind, settings), LexicalIndex.build(texts), kind)
+    def create(cls, folder: Path, config: IndexConfig, vectors: np.ndarray, texts: list[str]) -> FaissStore:
+        kind = resolve_index_type(config.index_type, len(vectors), config.auto_flat_max)
+        store = cls(build_faiss(vectors, kind, config), LexicalIndex.build(texts), kind)
         save_faiss(store.faiss_index, folder / "faiss.index")
         store.lexical.save(folder / "bm25")
         return store
 
     @classmethod
-    def open(cls, folder: Path, settings, described: dict[str, Any]) -> FaissStore:
+    def open(cls, folder: Path, config: IndexConfig, described: dict[str, Any]) -> FaissStore:
         lexical = LexicalIndex.load(folder / "bm25")
-        return cls(load_faiss(folder / "faiss.index", settings), lexical, described.get("index_type", "flat"))
+        return cls(load_faiss(folder / "faiss.index", config), lexical, described.get("index_type", "flat"))
 
     def dense(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return search(self.faiss_index, vector, k)
@@ -73,31 +74,36 @@ class FaissStore:
 
 
 def create_store(
-    settings, folder: Path, generation: str, vectors: np.ndarray, texts: list[str], chunks: list[Chunk]
+    config: IndexConfig,
+    folder: Path,
+    generation: str,
+    vectors: np.ndarray,
+    texts: list[str],
+    chunks: list[Chunk],
 ) -> VectorStore:
-    if settings.store == "qdrant":
+    if config.store == "qdrant":
         from index.qdrant_store import QdrantStore
 
-        return QdrantStore.create(settings, generation, vectors, texts, chunks)
-    return FaissStore.create(folder, settings, vectors, texts)
+        return QdrantStore.create(config, generation, vectors, texts, chunks)
+    return FaissStore.create(folder, config, vectors, texts)
 
 
-def open_store(described: dict[str, Any], folder: Path, settings) -> VectorStore:
+def open_store(described: dict[str, Any], folder: Path, config: IndexConfig) -> VectorStore:
     if described.get("kind") == "qdrant":
         from index.qdrant_store import QdrantStore
 
-        return QdrantStore.open(settings, described)
-    return FaissStore.open(folder, settings, described)
+        return QdrantStore.open(config, described)
+    return FaissStore.open(folder, config, described)
 
 
-def drop_store(described: dict[str, Any] | None, settings, generation: str) -> None:
+def drop_store(described: dict[str, Any] | None, config: IndexConfig, generation: str) -> None:
     """Free what a stale generation holds outside its folder (a Qdrant collection). Without a
     manifest (a build killed before writing it), the generation's collection is named from
-    settings."""
-    kind = described.get("kind") if described else settings.store
+    the config."""
+    kind = described.get("kind") if described else config.store
     if kind == "qdrant":
         from index.qdrant_store import QdrantStore
 
         if not described:
-            described = {"collection": QdrantStore.collection_name(settings, generation)}
-        QdrantStore.drop(settings, described)
+            described = {"collection": QdrantStore.collection_name(config, generation)}
+        QdrantStore.drop(config, described)

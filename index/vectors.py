@@ -14,6 +14,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.config import IndexConfig
 from rag.core.errors import IndexCorruptError
 
 IVF_POINTS_PER_LIST = 39  # FAISS warns below this many training points per list
@@ -27,14 +28,14 @@ def resolve_index_type(kind: str, n: int, auto_flat_max: int) -> str:
     return kind
 
 
-def build_faiss(vectors: np.ndarray, kind: str, settings) -> faiss.Index:
+def build_faiss(vectors: np.ndarray, kind: str, config: IndexConfig) -> faiss.Index:
     """An index of `kind` (already resolved, not 'auto') holding `vectors` in order."""
     n, dim = vectors.shape
     if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = settings.hnsw_ef_construction
+        index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = config.hnsw_ef_construction
     elif kind == "ivf" and n >= IVF_POINTS_PER_LIST * 2:
-        nlist = settings.ivf_nlist or int(4 * math.sqrt(n))
+        nlist = config.ivf_nlist or int(4 * math.sqrt(n))
         nlist = max(1, min(nlist, n // IVF_POINTS_PER_LIST))
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -43,7 +44,7 @@ def build_faiss(vectors: np.ndarray, kind: str, settings) -> faiss.Index:
         index = faiss.IndexFlatIP(dim)
     if n:
         index.add(vectors)
-    configure_search(index, settings)
+    configure_search(index, config)
     return index
 
 
@@ -57,12 +58,12 @@ def _training_sample(vectors: np.ndarray, nlist: int) -> np.ndarray:
     return vectors[rows]
 
 
-def configure_search(index: faiss.Index, settings) -> None:
+def configure_search(index: faiss.Index, config: IndexConfig) -> None:
     """Search-time knobs live in settings, not in the saved file, so they can be tuned."""
     if isinstance(index, faiss.IndexHNSWFlat):
-        index.hnsw.efSearch = settings.hnsw_ef_search
+        index.hnsw.efSearch = config.hnsw_ef_search
     elif isinstance(index, faiss.IndexIVF):
-        index.nprobe = settings.ivf_nprobe or auto_nprobe(index.nlist)
+        index.nprobe = config.ivf_nprobe or auto_nprobe(index.nlist)
 
 
 def auto_nprobe(nlist: int) -> int:
@@ -74,7 +75,7 @@ def save_faiss(index: faiss.Index, path: Path) -> None:
     faiss.write_index(index, str(path))
 
 
-def load_faiss(path: Path, settings) -> faiss.Index:
+def load_faiss(path: Path, config: IndexConfig) -> faiss.Index:
     try:
         index = faiss.read_index(str(path))
     except RuntimeError as exc:
@@ -82,7 +83,7 @@ def load_faiss(path: Path, settings) -> faiss.Index:
         raise IndexCorruptError(
             f"FAISS file {str(path)!r} is unreadable ({first}); run `python -m rag index build` to repair it"
         ) from None
-    configure_search(index, settings)
+    configure_search(index, config)
     return index
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from index.builder import BuildReport, IndexBuilder
+from index.config import IndexConfig
 from index.store import IndexStore, SearchIndex
 from rag.answering.compose import Composer
 from rag.answering.conflicts import ConflictDetector
@@ -69,7 +70,7 @@ class Assistant:
     @property
     def index(self) -> SearchIndex:
         if self._index is None:
-            self._index = self.store.load(self.settings)
+            self._index = self.store.load(self.index_config)
         return self._index
 
     @property
@@ -100,8 +101,12 @@ class Assistant:
         with self.lock:
             return self._updated(self._builder().remove(doc_ids))
 
+    @property
+    def index_config(self) -> IndexConfig:
+        return IndexConfig.from_settings(self.settings, self.embedder.name)
+
     def _builder(self) -> IndexBuilder:
-        return IndexBuilder(self.settings, self.embedder, self.store)
+        return IndexBuilder(self.index_config, self.embedder, self.store)
 
     # retrieval
     def search(self, query: str, top_k: int | None = None) -> list[Hit]:

@@ -45,6 +45,25 @@ class HashEmbedder:
         return sum(self.calls)
 
 
+def index_config(settings: Settings, embedder_name: str = "hash-test"):
+    from index.config import IndexConfig
+
+    return IndexConfig.from_settings(settings, embedder_name)
+
+
+def make_builder(settings: Settings, embedder):
+    from index.builder import IndexBuilder
+    from index.store import IndexStore
+
+    return IndexBuilder(index_config(settings, embedder.name), embedder, IndexStore(settings.index_path))
+
+
+def load_index(settings: Settings, embedder_name: str = "hash-test"):
+    from index.store import IndexStore
+
+    return IndexStore(settings.index_path).load(index_config(settings, embedder_name))
+
+
 @pytest.fixture(autouse=True)
 def _shared_models_and_no_judge_for_stand_ins(request, monkeypatch):
     """Every test assembles packaged models into one shared folder, never into its own tmp home

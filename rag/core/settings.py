@@ -61,15 +61,21 @@ class Settings(BaseSettings):
     # embedding and index
     embedder: str = Field("all-MiniLM-L6-v2", description="packaged name, ST name or path")
     embed_batch_size: int = Field(16, ge=1, description="16 beat 64 on a 2-core CPU (bench/)")
-    embed_dtype: Literal["float32", "bfloat16"] = Field(
-        "float32", description="bfloat16 embeds ~1.6x faster on CPUs with AVX512-BF16"
+    embed_runtime: Literal["openvino", "float32", "bfloat16"] = Field(
+        "openvino",
+        description="openvino: the weights converted once for OpenVINO, bfloat16 where the CPU allows "
+        "(fastest); float32 or bfloat16: sentence-transformers",
     )
+    embed_max_tokens: int = Field(256, ge=8, description="chunks are cut at this many tokens")
+    sentence_max_tokens: int = Field(128, ge=8, description="sentences are cut at this many tokens")
     embed_title: bool = True
     numpy_queries: bool = Field(
         True, description="embed questions in numpy (same vectors, no torch import) when the model allows"
     )
     embed_sentences: bool = Field(
-        True, description="also store a vector per sentence: answers look them up instead of embedding"
+        False,
+        description="also store a vector per sentence at build time; with the OpenVINO embedder, "
+        "embedding an answer's few dozen sentences on the fly costs a few hundredths of a second",
     )
     store: Literal["faiss", "qdrant"] = Field(
         "faiss", description="faiss: files in the index folder; qdrant: a Qdrant collection"
@@ -85,6 +91,12 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(256, ge=1, description="recall@10 0.995 at 100k; 64 gave 0.83 (bench/)")
     ivf_nlist: int = Field(0, ge=0, description="0 picks about 4*sqrt(n)")
     ivf_nprobe: int = Field(0, ge=0, description="lists scanned per query; 0 scans 1 in 30 (at least 16)")
+    retrain_growth: float = Field(
+        2.0,
+        gt=1,
+        description="updates add to a trained IVF index, retrained once it holds this many times the vectors "
+        "it was trained on",
+    )
 
     # retrieval
     retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"

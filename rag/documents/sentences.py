@@ -27,6 +27,7 @@ _TERMINAL = ".!?:;\"'”’)"
 BLOCK_START = re.compile(
     r"^(?:[-*+•·▪]\s|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|#{1,6}\s|\||```|~~~|[-=_*]{3,}\s*$)"
 )
+INNER_END = re.compile(r"[.!?…][\"'”’)\]]*\s+\S")  # a sentence could end here, inside a paragraph
 WRAP_MAX_WIDTH = 110  # texts wrapped wider than this (PDF text reaches ~105) are one paragraph a line
 WRAP_MIN_LINES = 10  # too few lines to tell
 WRAP_PERCENTILE = 0.95  # the wrap column: the length this share of lines stays within
@@ -91,6 +92,11 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     for p_start, p_end in paragraphs(text):
         paragraph = text[p_start:p_end].replace("\n", " ")  # same length: spans stay exact
+        if not INNER_END.search(paragraph):
+            # no full stop, question or exclamation mark followed by more text: one sentence,
+            # and pysbd (the slow part of indexing) has nothing to decide
+            sentences.append(Sentence(text[p_start:p_end], p_start, p_end))
+            continue
         for span in _segmenter().segment(paragraph):
             raw = span.sent
             start = p_start + span.start + (len(raw) - len(raw.lstrip()))

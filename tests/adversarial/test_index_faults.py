@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from index.builder import IndexBuilder
 from index.store import IndexStore
 from rag.core.errors import IndexCorruptError, IndexMismatchError
+from tests.conftest import index_config, make_builder
 
 
 def truncate_faiss(store: IndexStore, settings) -> None:
@@ -33,14 +33,14 @@ def drop_chunks(store: IndexStore, settings) -> None:
     ],
 )
 def test_detected_and_repaired(settings, embedder, corpus_copy, figures, damage, error, message):
-    builder = IndexBuilder(settings, embedder)
+    builder = make_builder(settings, embedder)
     builder.build([corpus_copy])
     store = IndexStore(settings.index_path)
     damage(store, settings)
     with pytest.raises(error, match=message) as caught:
-        store.load(settings)
+        store.load(index_config(settings))
     detected = "index build" in str(caught.value)  # the message names the fix
     builder.build([corpus_copy])
-    repaired = len(store.load(settings).chunks) > 0
+    repaired = len(store.load(index_config(settings)).chunks) > 0
     figures.record("index faults", detected and repaired)
     assert detected and repaired

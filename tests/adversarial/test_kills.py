@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from eval.dataset import load_dev_set
+from tests.conftest import make_builder
 
 pytestmark = pytest.mark.models
 REPO = Path(__file__).resolve().parents[2]
@@ -93,7 +94,6 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, figures):
 
 
 def test_writer_killed_holding_the_lock_does_not_block(tmp_path, figures):
-    from index.builder import IndexBuilder
     from rag.core.settings import load_settings
     from tests.conftest import HashEmbedder
 
@@ -117,8 +117,8 @@ def test_writer_killed_holding_the_lock_does_not_block(tmp_path, figures):
     from rag.core.errors import IndexLockedError
 
     with pytest.raises(IndexLockedError):  # a live writer is respected
-        IndexBuilder(settings, HashEmbedder()).build([REPO / "data" / "corpus"])
+        make_builder(settings, HashEmbedder()).build([REPO / "data" / "corpus"])
     holder.send_signal(signal.SIGKILL)
     holder.wait(timeout=30)
-    report = IndexBuilder(settings, HashEmbedder()).build([REPO / "data" / "corpus"])
+    report = make_builder(settings, HashEmbedder()).build([REPO / "data" / "corpus"])
     figures.record("index faults", report.total_chunks > 0)

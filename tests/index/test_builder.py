@@ -3,7 +3,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.builder import IndexBuilder
 from index.store import IndexStore
 from rag.core.errors import (
     IndexCorruptError,
@@ -13,18 +12,18 @@ from rag.core.errors import (
     RagError,
 )
 from rag.core.settings import load_settings
-from tests.conftest import HashEmbedder
+from tests.conftest import HashEmbedder, load_index, make_builder
 
 DOC_004 = "004_dd3f690923d793e8"
 
 
 @pytest.fixture
 def builder(settings, embedder):
-    return IndexBuilder(settings, embedder)
+    return make_builder(settings, embedder)
 
 
 def _load(settings):
-    return IndexStore(settings.index_path).load(settings)
+    return load_index(settings)
 
 
 class TestBuild:
@@ -50,15 +49,26 @@ class TestBuild:
         after = _load(settings)
         n_004 = len(after.chunks_of(DOC_004))
         assert report.updated == [DOC_004] and not report.added
-        sentences_004 = {s.start for c in after.chunks_of(DOC_004) for s in c.sentences}
-        # one batch of the changed document's chunks, one of its distinct sentences
-        assert embedder.calls == [n_004, len(sentences_004)]
+        assert embedder.calls == [n_004]  # one batch: the changed document's chunks
         for doc_id in after.documents:
             if doc_id != DOC_004:
                 old_rows = [i for i, c in enumerate(before.chunks) if c.doc_id == doc_id]
                 new_rows = [i for i, c in enumerate(after.chunks) if c.doc_id == doc_id]
                 np.testing.assert_array_equal(before.vectors[old_rows], after.vectors[new_rows])
         assert any("liquid cooling" in c.text for c in after.chunks_of(DOC_004))
+
+    def test_stored_sentence_vectors_are_carried_over(self, embedder, settings, corpus_copy):
+        with_sentences = settings.model_copy(update={"embed_sentences": True})
+        builder = make_builder(with_sentences, embedder)
+        builder.build([corpus_copy])
+        before = load_index(with_sentences)
+        path = corpus_copy / f"{DOC_004}.txt"
+        path.write_text(path.read_text() + "\nHuawei also showed a new liquid cooling rack.\n")
+        embedder.calls.clear()
+        builder.build([corpus_copy])
+        after = load_index(with_sentences)
+        sentences_004 = {s.start for c in after.chunks_of(DOC_004) for s in c.sentences}
+        assert embedder.calls == [len(after.chunks_of(DOC_004)), len(sentences_004)]
         for key, row in after.sentence_rows.items():  # carried-over sentence vectors are the old ones
             if key[0] != DOC_004:
                 np.testing.assert_array_equal(
@@ -89,8 +99,7 @@ class TestBuild:
         report = builder.add([new])
         assert report.added == ["new_story"] and len(report.unchanged) == 5
         added = _load(settings).chunks_of("new_story")
-        distinct = {s.start for c in added for s in c.sentences}
-        assert embedder.calls == [len(added), len(distinct)]  # only the new article is embedded
+        assert embedder.calls == [len(added)]  # only the new article is embedded
         builder.remove(["new_story"])
         assert "new_story" not in _load(settings).documents
         with pytest.raises(RagError, match="no such document id"):
@@ -108,7 +117,7 @@ class TestBuild:
     @pytest.mark.parametrize("kind", ["hnsw", "ivf", "auto"])
     def test_other_index_types(self, tmp_path, embedder, corpus_copy, kind):
         s = load_settings(home=tmp_path / "h", embedder="hash-test", index_type=kind)
-        IndexBuilder(s, embedder).build([corpus_copy])
+        make_builder(s, embedder).build([corpus_copy])
         index = _load(s)
         assert index.manifest.index_type == ("flat" if kind == "auto" else kind)
         _scores, rows = index.dense(index.vectors[3], 5)
@@ -122,9 +131,14 @@ class TestLoadChecks:
 
     def test_other_embedder(self, builder, settings, corpus_copy):
         builder.build([corpus_copy])
-        other = settings.model_copy(update={"embedder": "all-MiniLM-L6-v2"})
         with pytest.raises(IndexMismatchError, match=r"built with embedder 'hash-test'.*--rebuild"):
-            _load(other)
+            load_index(settings, "all-MiniLM-L6-v2@openvino")
+
+    def test_sentence_vectors_are_stored_when_asked(self, embedder, settings, corpus_copy):
+        with_sentences = settings.model_copy(update={"embed_sentences": True})
+        make_builder(with_sentences, embedder).build([corpus_copy])
+        index = load_index(with_sentences)
+        assert index.sentence_vectors is not None and len(index.sentence_vectors) == len(index.sentence_rows)
 
     def test_other_chunking(self, builder, settings, corpus_copy):
         builder.build([corpus_copy])
@@ -184,5 +198,5 @@ class TestAtomicWrites:
     def test_second_writer_is_refused(self, builder, settings, corpus_copy):
         store = IndexStore(settings.index_path)
         with store.lock(), pytest.raises(IndexLockedError, match="another process is writing"):
-            IndexBuilder(settings, HashEmbedder()).build([corpus_copy])
+            make_builder(settings, HashEmbedder()).build([corpus_copy])
         builder.build([corpus_copy])  # the lock is free again afterwards

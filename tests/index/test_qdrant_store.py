@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.builder import IndexBuilder
 from index.qdrant_store import client_for
-from index.store import IndexStore
-from rag.core.errors import IndexCorruptError, IndexMismatchError
+from rag.core.errors import IndexCorruptError
 from rag.core.settings import load_settings
 from rag.retrieval.retriever import Retriever
-from tests.conftest import SUPERPOD_Q, HashEmbedder
+from tests.conftest import SUPERPOD_Q, HashEmbedder, index_config, load_index, make_builder
 
 QUERIES = (
     SUPERPOD_Q,
@@ -26,8 +24,8 @@ QUERIES = (
 def build(tmp_path, corpus, store: str, name: str):
     settings = load_settings(home=tmp_path / name, embedder="hash-test", store=store)
     embedder = HashEmbedder()
-    IndexBuilder(settings, embedder).build([corpus])
-    index = IndexStore(settings.index_path).load(settings)
+    make_builder(settings, embedder).build([corpus])
+    index = load_index(settings)
     return settings, index, Retriever.from_settings(index, embedder, settings)
 
 
@@ -61,7 +59,7 @@ class TestSameAsFaiss:
     def test_payload_holds_the_chunk(self, both):
         _, (settings, index, _) = both
         collection = index.manifest.store["collection"]
-        point = client_for(settings).retrieve(collection, [3], with_payload=True)[0]
+        point = client_for(index_config(settings).qdrant).retrieve(collection, [3], with_payload=True)[0]
         assert point.payload["chunk_id"] == index.chunks[3].chunk_id
         assert point.payload["text"] == index.chunks[3].text
 
@@ -74,9 +72,9 @@ class TestLifecycle:
         (corpus_copy / "new_story.md").write_text(
             "Chip news\nA new fab opened in Dresden. It makes 300mm wafers."
         )
-        IndexBuilder(settings, HashEmbedder()).add([corpus_copy / "new_story.md"])
-        after = IndexStore(settings.index_path).load(settings)
-        client = client_for(settings)
+        make_builder(settings, HashEmbedder()).add([corpus_copy / "new_story.md"])
+        after = load_index(settings)
+        client = client_for(index_config(settings).qdrant)
         assert after.manifest.store["collection"] != first
         assert not client.collection_exists(first)  # the stale generation's collection is gone
         assert after.store.size == len(after.chunks)
@@ -85,14 +83,13 @@ class TestLifecycle:
 
     def test_missing_collection_is_reported_with_the_fix(self, tmp_path, corpus_copy):
         settings, index, _ = build(tmp_path, corpus_copy, "qdrant", "q")
-        client_for(settings).delete_collection(index.manifest.store["collection"])
+        client_for(index_config(settings).qdrant).delete_collection(index.manifest.store["collection"])
         with pytest.raises(IndexCorruptError, match="--store qdrant"):
-            IndexStore(settings.index_path).load(settings)
+            load_index(settings)
 
-    def test_switching_store_asks_for_a_rebuild(self, tmp_path, corpus_copy):
+    def test_readers_follow_the_recorded_store_and_a_build_switches_it(self, tmp_path, corpus_copy):
         settings, _, _ = build(tmp_path, corpus_copy, "faiss", "f")
         qdrant = settings.model_copy(update={"store": "qdrant"})
-        with pytest.raises(IndexMismatchError, match="--store qdrant"):
-            IndexStore(settings.index_path).load(qdrant)
-        IndexBuilder(qdrant, HashEmbedder()).build([corpus_copy])  # rebuilds into Qdrant
-        assert IndexStore(settings.index_path).load(qdrant).manifest.store["kind"] == "qdrant"
+        assert load_index(qdrant).manifest.store["kind"] == "faiss"  # read as built
+        make_builder(qdrant, HashEmbedder()).build([corpus_copy])  # rebuilds into Qdrant
+        assert load_index(settings).manifest.store["kind"] == "qdrant"

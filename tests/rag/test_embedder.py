@@ -1,4 +1,4 @@
-"""The numpy MiniLM path gives sentence-transformers' vectors without importing torch."""
+"""Every embedder runtime gives sentence-transformers' vectors; answering imports no torch."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.embedding.embedder import Embedder, embedder_id
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, MODELS_CACHE
 
 
 def corpus_texts() -> list[str]:
@@ -25,19 +25,38 @@ def corpus_texts() -> list[str]:
     )
 
 
-@pytest.mark.models
-def test_numpy_forward_pass_matches_sentence_transformers(real_embedder):
+@pytest.fixture(scope="module")
+def reference():
+    """sentence-transformers in float32: the vectors every runtime must reproduce."""
     texts = corpus_texts()
-    light = Embedder("all-MiniLM-L6-v2")._light()
+    return texts, Embedder("all-MiniLM-L6-v2", runtime="float32", light=False).embed(texts, progress=False)
+
+
+@pytest.mark.models
+def test_numpy_forward_pass_matches_sentence_transformers(reference):
+    texts, vectors = reference
+    light = Embedder("all-MiniLM-L6-v2", runtime="float32")._light()
     assert light is not None
-    np.testing.assert_allclose(light.encode(texts), real_embedder.embed(texts, progress=False), atol=1e-5)
+    np.testing.assert_allclose(light.encode(texts), vectors, atol=1e-5)
+
+
+@pytest.mark.models
+def test_openvino_matches_sentence_transformers(reference, tmp_path):
+    texts, vectors = reference
+    fast = Embedder("all-MiniLM-L6-v2", runtime="openvino", cache_folder=MODELS_CACHE).embed(
+        texts, progress=False
+    )
+    cosines = (fast * vectors).sum(axis=1)
+    assert cosines.min() > 0.999, cosines.min()
 
 
 @pytest.mark.models
 def test_answering_needs_no_torch():
-    """A few texts are embedded without importing torch: what keeps `rag ask` cold start short."""
+    """A question is embedded without importing torch: what keeps `rag ask` cold start short."""
+    Embedder(cache_folder=MODELS_CACHE).embed(["warm up: converts the model once if it must"])
     code = (
-        "import sys; from rag.embedding.embedder import Embedder; e = Embedder();"
+        "import sys; from pathlib import Path; from rag.embedding.embedder import Embedder;"
+        f"e = Embedder(cache_folder=Path({str(MODELS_CACHE)!r}));"
         "v = e.embed(['Who makes CANN?', 'Huawei makes CANN.']);"
         "print(v.shape, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
@@ -45,10 +64,10 @@ def test_answering_needs_no_torch():
     assert out.strip() == "(2, 384) False False"
 
 
-def test_dtype_is_part_of_the_index_identity():
-    assert embedder_id("all-MiniLM-L6-v2") == "all-MiniLM-L6-v2"
+def test_runtime_is_part_of_the_index_identity():
+    assert embedder_id("all-MiniLM-L6-v2", "float32") == "all-MiniLM-L6-v2"
     assert embedder_id("all-MiniLM-L6-v2", "bfloat16") == "all-MiniLM-L6-v2@bfloat16"
-    assert Embedder(dtype="bfloat16").name == "all-MiniLM-L6-v2@bfloat16"
-    assert Embedder(dtype="bfloat16")._light() is None  # only float32 has the numpy path
-    with pytest.raises(ValueError, match="dtype"):
-        Embedder(dtype="float16")
+    assert Embedder().name == "all-MiniLM-L6-v2@openvino"
+    assert Embedder(runtime="bfloat16")._light() is None  # only float32 has the numpy path
+    with pytest.raises(ValueError, match="runtime must be one of openvino, float32, bfloat16"):
+        Embedder(runtime="float16")

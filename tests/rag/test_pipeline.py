@@ -3,6 +3,7 @@
 import pytest
 
 from rag.core.errors import GeneratorError, InputError
+from rag.core.settings import load_settings
 from tests.conftest import SUPERPOD_ANSWER, SUPERPOD_DOC, SUPERPOD_Q, FakeGenerator
 
 
@@ -56,10 +57,17 @@ class TestGenerated:
         assert a.mode == "located"
         assert a.answer.startswith("15,000: “") and "15,000 graphics cards" in a.answer
 
-    def test_passage_sentences_are_looked_up_not_embedded(self, hash_assistant, embedder):
-        hash_assistant.ask(SUPERPOD_Q)  # loads everything
+    def test_stored_sentence_vectors_are_looked_up_not_embedded(self, tmp_path, embedder, corpus_copy):
+        from rag.assistant import Assistant
+
+        settings = load_settings(
+            home=tmp_path / "stored", embedder="hash-test", judge="none", decide=False, embed_sentences=True
+        )
+        assistant = Assistant(settings, embedder=embedder, generator=FakeGenerator(SUPERPOD_ANSWER))
+        assistant.build_index([corpus_copy])
+        assistant.ask(SUPERPOD_Q)  # loads everything
         embedder.calls.clear()
-        ask(hash_assistant, "The SuperPoD Interconnect can link up to 15,000 graphics cards [1].")
+        assistant.ask(SUPERPOD_Q)
         assert embedder.calls == [1, 1]  # the question, then the answer's one sentence
 
     def test_bare_value_is_matched_as_a_whole_word(self, hash_assistant):

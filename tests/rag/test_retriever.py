@@ -1,15 +1,13 @@
 import pytest
 
-from index.builder import IndexBuilder
-from index.store import IndexStore
 from rag.retrieval.retriever import Retriever
-from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q
+from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q, load_index, make_builder
 
 
 @pytest.fixture
 def index(settings, embedder, corpus_copy):
-    IndexBuilder(settings, embedder).build([corpus_copy])
-    return IndexStore(settings.index_path).load(settings)
+    make_builder(settings, embedder).build([corpus_copy])
+    return load_index(settings)
 
 
 class TestRetriever:
