@@ -30,6 +30,7 @@ from rag.answering.premise import PremiseChecker
 from rag.answering.question import QuestionReader
 from rag.answering.rewrite import QuestionRewriter
 from rag.answering.verify import CitationVerifier
+from rag.core.errors import Cancelled
 from rag.core.hardware import log_cpu_report
 from rag.core.settings import Settings, load_settings
 from rag.core.types import Answer, Hit
@@ -38,6 +39,8 @@ from rag.generation.base import Generator
 from rag.generation.factory import make_generator, make_judge
 from rag.generation.prompting import PromptLibrary
 from rag.retrieval.retriever import Retriever
+
+TURN_POLL_S = 0.05  # how often a waiting caller checks whether it is still wanted
 
 
 class Assistant:
@@ -58,8 +61,7 @@ class Assistant:
         # lock, on another thread than the one that acquired it (Gradio's workers do that).
         self.lock = threading.Lock()
         # A model server takes requests in parallel, so answers need not queue for it.
-        parallel = self.generator is not None and getattr(self.generator, "concurrent", False)
-        self._answer_lock = contextlib.nullcontext() if parallel else self.lock
+        self._parallel = self.generator is not None and getattr(self.generator, "concurrent", False)
 
     @classmethod
     def from_settings(cls, config: Path | None = None, **overrides: Any) -> Assistant:
@@ -163,15 +165,17 @@ class Assistant:
         *,
         top_k: int | None = None,
         verify: bool | None = None,
+        cancel: threading.Event | None = None,
     ) -> Answer:
-        """Answer with verified citations, or refuse. top_k and verify apply to this call only.
+        """Answer with verified citations, or refuse. top_k and verify apply to this call only;
+        setting `cancel` from another thread (the caller left) stops the work with Cancelled.
 
         >>> answer = Assistant.from_settings().ask("How many graphics cards can the SuperPoD link?")
         >>> answer.citations[0].doc_id
         '004_dd3f690923d793e8'
         """
-        with self._answer_lock:
-            return self.answerer.run(question, history, top_k=top_k, verify=verify)
+        with self._turn(cancel):
+            return self.answerer.run(question, history, top_k=top_k, verify=verify, cancel=cancel)
 
     def stream(
         self,
@@ -180,11 +184,27 @@ class Assistant:
         *,
         top_k: int | None = None,
         verify: bool | None = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[str | Answer]:
         """Yield raw tokens while the model writes, then the final verified Answer.
 
         >>> for item in Assistant.from_settings().stream("What is Huawei's CUDA alternative called?"):
         ...     print(item if isinstance(item, str) else f"\n{item.answer}", end="")
         """
-        with self._answer_lock:
-            yield from self.answerer.stream(question, history, top_k=top_k, verify=verify)
+        with self._turn(cancel):
+            yield from self.answerer.stream(question, history, top_k=top_k, verify=verify, cancel=cancel)
+
+    @contextlib.contextmanager
+    def _turn(self, cancel: threading.Event | None) -> Iterator[None]:
+        """The local model's turn: one answer at a time, and a caller who left while waiting
+        gives up its place instead of taking the model."""
+        if self._parallel:
+            yield
+            return
+        while not self.lock.acquire(timeout=TURN_POLL_S):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the caller went away while waiting; nothing was answered")
+        try:
+            yield
+        finally:
+            self.lock.release()

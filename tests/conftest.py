@@ -156,8 +156,11 @@ class FakeGenerator:
     def warm_up(self) -> None:
         pass
 
-    def stream(self, prompt, max_new_tokens: int):
+    def stream(self, prompt, max_new_tokens: int, usage=None):
         self.prompts.append(prompt)
+        if usage is not None:  # a word a token, as a real tokenizer would roughly count
+            usage.prompt_tokens += len(prompt.user.split())
+            usage.completion_tokens += len(self.reply.split())
         for i, word in enumerate(self.reply.split(" ")):
             yield word if i == 0 else " " + word
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.core.text import flat, normalise
-from rag.core.types import Answer, Chunk, Citation, Conflict, Sentence
+from rag.core.types import Answer, Chunk, Citation, Conflict, Mode, Sentence
 from rag.generation.prompting import PromptLibrary
 
 
@@ -51,6 +51,47 @@ class Part:
     quote: bool = False  # shown in quotation marks: the passage's own words
 
 
+class AnswerBuilder:
+    """An answer built piece by piece, so checked sentences can be shown as soon as they pass:
+    each add returns the text to show (with its leading space), and answer() the whole."""
+
+    def __init__(self, composer: Composer, question: str) -> None:
+        self.composer = composer
+        self.question = question
+        self.cites = Citations()
+        self.shown: list[str] = []
+        self._seen: set[str] = set()
+        self.led_by_value = False  # the answer opens with a bare value and the sentence holding it
+
+    def add(self, part: Part) -> str:
+        text = flat(part.text).rstrip()
+        key = normalise(text).strip(' ."“”')
+        if not key or key in self._seen:
+            return ""  # the same words twice say nothing new
+        self._seen.add(key)
+        marker = self.cites.add(part.chunk, part.sentence, part.score)
+        return self._show(f"“{text}” [{marker}]" if part.quote else f"{text} [{marker}]")
+
+    def add_located(self, value: str, part: Part) -> str:
+        self.led_by_value = self.led_by_value or not self.shown
+        marker = self.cites.add(part.chunk, part.sentence, part.score)
+        self._seen.add(normalise(flat(part.text)).strip(' ."“”'))
+        return self._show(
+            self.composer.prompts.render("located", value=value, sentence=flat(part.text), marker=marker)
+        )
+
+    def _show(self, text: str) -> str:
+        piece = (" " if self.shown else "") + text
+        self.shown.append(text)
+        return piece
+
+    def answer(self, mode: Mode) -> Answer:
+        mode = "located" if self.led_by_value and mode == "generated" else mode
+        return Answer(
+            question=self.question, answer=" ".join(self.shown), citations=self.cites.items, mode=mode
+        )
+
+
 class Composer:
     """Renders answers with the prompt templates; `noun` is what the corpus holds ("articles",
     "documents"), so a refusal speaks of what the user actually loaded."""
@@ -61,26 +102,20 @@ class Composer:
         self.prompts = prompts
         self.noun = noun
 
-    def parts(self, question: str, parts: list[Part], mode: str) -> Answer:
-        cites = Citations()
-        shown: list[str] = []
-        seen: set[str] = set()
+    def builder(self, question: str) -> AnswerBuilder:
+        return AnswerBuilder(self, question)
+
+    def parts(self, question: str, parts: list[Part], mode: Mode) -> Answer:
+        build = self.builder(question)
         for part in parts:
-            text = flat(part.text).rstrip()
-            key = normalise(text).strip(' ."“”')
-            if not key or key in seen:
-                continue  # the same words twice say nothing new
-            seen.add(key)
-            marker = cites.add(part.chunk, part.sentence, part.score)
-            shown.append(f"“{text}” [{marker}]" if part.quote else f"{text} [{marker}]")
-        return Answer(question=question, answer=" ".join(shown), citations=cites.items, mode=mode)
+            build.add(part)
+        return build.answer(mode)
 
     def located(self, question: str, value: str, part: Part) -> Answer:
         """The model named a value but wrote no sentence: the value, then the sentence holding it."""
-        cites = Citations()
-        marker = cites.add(part.chunk, part.sentence, part.score)
-        text = self.prompts.render("located", value=value, sentence=flat(part.text), marker=marker)
-        return Answer(question=question, answer=text, citations=cites.items, mode="located")
+        build = self.builder(question)
+        build.add_located(value, part)
+        return build.answer("located")
 
     def refusal(self, question: str, missing: list[str]) -> Answer:
         text = self.prompts.render("refusal", missing=missing, noun=self.noun)

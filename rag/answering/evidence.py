@@ -116,7 +116,7 @@ class EvidenceScorer:
         if question_vector is None:
             question_vector = self.embedder.embed([question], progress=False)[0]
         keys = [(chunk.doc_id, sent.start) for sent, chunk, _ in items]
-        vectors = sentence_vectors(self.embedder, self.lookup, keys, [s.text for s, _, _ in items])
+        vectors = sentence_vectors(self.embedder, self.lookup, keys, [flat(s.text) for s, _, _ in items])
         cosines = vectors @ question_vector
         out = []
         for (sent, chunk, rank), cos, vec in zip(items, cosines, vectors):

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from rag.answering.compose import Composer, Part
+from rag.answering.compose import AnswerBuilder, Composer, Part
 from rag.answering.conflicts import ConflictDetector
 from rag.answering.decision import RefusalModel, Signals
 from rag.answering.evidence import Evidence, EvidenceScorer, informative
@@ -23,11 +24,11 @@ from rag.answering.premise import PremiseChecker
 from rag.answering.question import Question, QuestionReader, holds_answer_type, names_in
 from rag.answering.rewrite import QuestionRewriter
 from rag.answering.verify import MARKER, CitationVerifier, split_answer
-from rag.core.errors import GeneratorError, InputError
+from rag.core.errors import Cancelled, GeneratorError, InputError
 from rag.core.nlp import nlp
-from rag.core.text import Haystack, normalise, numbers
+from rag.core.text import Haystack, flat, normalise, numbers
 from rag.core.types import Answer, Chunk, Hit
-from rag.generation.base import Generator, Judge, Prompt
+from rag.generation.base import Generator, Judge, Prompt, Usage
 from rag.generation.prompting import PromptLibrary
 from rag.retrieval.retriever import Retriever
 
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 COMPLETION_STOPS = ["\n\n", "\nQuestion:", "\nPassages:"]
 SHORT_REPLY_WORDS = 4  # a reply this short is a value, not a sentence
 JUDGED_CLIP = 5.0  # log-odds beyond this say no more
-JUDGED_CITATIONS = 2  # the judge reads what the answer's first citations say
 PART_PRONOUN = re.compile(r"\b(?:it|they|he|she)\b", re.IGNORECASE)
 # Small chat models open with boilerplate that is not a claim about the documents.
 PREAMBLE = re.compile(
@@ -84,6 +84,7 @@ class Plan:
     answer: Answer | None = None  # already final (refusal, premise, conflict), or None to generate
     prompt: Prompt | None = None
     passages: dict[int, Chunk] | None = None
+    relevant: set[tuple[str, int]] | None = None  # sentences a kept sentence may rest on, once computed
 
 
 class Answerer:
@@ -126,9 +127,10 @@ class Answerer:
         *,
         top_k: int | None = None,
         verify: bool | None = None,
+        cancel: threading.Event | None = None,
     ) -> Answer:
         answer = None
-        for item in self.stream(question, history, top_k=top_k, verify=verify):
+        for item in self.stream(question, history, top_k=top_k, verify=verify, cancel=cancel):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
@@ -141,28 +143,25 @@ class Answerer:
         *,
         top_k: int | None = None,
         verify: bool | None = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield raw model tokens as they come, then the final, verified Answer.
+        """Yield the answer's checked text in pieces, each as soon as it holds, then the Answer.
 
-        top_k and verify override the settings for this call only (the chat page's controls)."""
+        A sentence of the model's is shown once it is complete and verified against its passage;
+        whether to answer at all is decided before the first one is shown, so nothing shown is
+        ever taken back. The pieces joined are the Answer's text. top_k and verify override the
+        settings for this call only (the chat page's controls); `cancel` set by another thread
+        (the caller went away) stops the work at the next token with Cancelled."""
         start = time.perf_counter()
         question = self._clean_question(question)
         checked = self.options.verify if verify is None else verify
         plan = self.plan(question, history, top_k=top_k)
+        usage = Usage()
         answer = plan.answer
-        if answer is None:
-            raw = ""
-            try:
-                for piece in self.generator.stream(plan.prompt, self.options.max_new_tokens):
-                    raw += piece
-                    yield piece
-            except GeneratorError:
-                raise  # a server that is down or misconfigured is the user's to fix, not to hide
-            except Exception:
-                log.exception("generation failed; answering extractively")
-                answer = self._decided(question, plan, self._extractive(question, plan))
-            else:
-                answer = self._finish(question, plan, raw, checked)
+        if answer is not None:
+            yield answer.answer
+        else:
+            answer = yield from self._generated(question, plan, checked, usage, cancel)
         if history:
             answer.rewritten_question = plan.question.text
         answer.checked = checked or answer.mode in ("refusal", "premise", "conflict")
@@ -170,9 +169,123 @@ class Answerer:
             **plan.signals.as_dict(),
             "p_refuse": round(self.decision.probability(plan.signals), 4),
         }
+        answer.usage = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
         answer.latency_s = round(time.perf_counter() - start, 3)
         log.info("answer %s: %s", answer.mode, answer.signals)
         yield answer
+
+    def _generated(
+        self, question: str, plan: Plan, checked: bool, usage: Usage, cancel: threading.Event | None
+    ) -> Iterator[str]:
+        """Generate, showing checked sentences as they complete; returns the final Answer."""
+        build = self.composer.builder(question)
+        decided = False  # True once the decision let the first checked sentence through
+        raw, done = "", 0
+        tokens = self.generator.stream(plan.prompt, self.options.max_new_tokens, usage)
+        try:
+            for token in tokens:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("the caller went away; the answer was stopped")
+                raw += token
+                pieces = split_answer(PREAMBLE.sub("", raw.lstrip()))
+                for text, markers in pieces[done:-1]:  # the last piece may still be growing
+                    done += 1
+                    shown = self._show(text, markers, plan, build, checked, decided, raw)
+                    if shown is None:  # refused before anything was shown
+                        return self.composer.refusal(question, plan.missing)
+                    decided = decided or bool(shown)
+                    if shown:
+                        yield shown
+        except GeneratorError:
+            raise  # a server that is down or misconfigured is the user's to fix, not to hide
+        except Cancelled:
+            raise
+        except Exception:
+            log.exception("generation failed; answering extractively")
+            answer = self._decided(question, plan, self._extractive(question, plan))
+            yield answer.answer
+            return answer
+        finally:
+            close = getattr(tokens, "close", None)
+            if close is not None:
+                close()  # stops llama.cpp at this token, whatever made us leave
+        raw = PREAMBLE.sub("", raw.strip()).strip()
+        for text, markers in split_answer(raw)[done:]:
+            shown = self._show(text, markers, plan, build, checked, decided, raw)
+            if shown is None:
+                return self.composer.refusal(question, plan.missing)
+            decided = decided or bool(shown)
+            if shown:
+                yield shown
+        plan.signals.invented = float(self._invents(raw, plan))
+        if build.shown:
+            for part in self._other_parts(plan, build):
+                if shown := build.add(part):
+                    yield shown
+            return build.answer("generated")
+        answer = self._fallback(question, plan, raw) if checked else self._extractive(question, plan)
+        yield answer.answer
+        return answer
+
+    def _show(
+        self,
+        text: str,
+        markers: list[int],
+        plan: Plan,
+        build: AnswerBuilder,
+        checked: bool,
+        decided: bool,
+        raw: str,
+    ) -> str | None:
+        """The piece to show for one complete sentence of the model's: "" when it does not hold,
+        None when the decision refuses the answer it would start."""
+        if not checked:
+            return build.add(self._cited_as_written(text, markers, plan))
+        held = self._checked(text, markers, plan, first=not build.shown)
+        if held is None:
+            return ""
+        if not decided:
+            plan.signals.supported = 1.0
+            plan.signals.invented = float(self._invents(raw, plan))
+            if self._refused(plan, held.chunk.title, held.sentence.text):
+                return None
+        if not build.shown and len(text.split()) <= SHORT_REPLY_WORDS:
+            # a bare value ("362 billion yuan"): shown with the sentence that holds it
+            return build.add_located(
+                text.strip(" ."), Part(held.sentence.text, held.chunk, held.sentence, held.score)
+            )
+        return build.add(held)
+
+    def _checked(self, text: str, markers: list[int], plan: Plan, first: bool) -> Part | None:
+        """One sentence of the model's, verified against the passages: supported, resting on one of
+        the sentences that best answer the question, and, for the first, holding what was asked
+        (a "how many" answer without a number does not answer)."""
+        supported = self.verifier.run_sentence(text, markers, plan.passages, plan.question.text)
+        if supported is None or (supported.chunk.doc_id, supported.sentence.start) not in self._relevant(
+            plan
+        ):
+            return None
+        if first and not holds_answer_type(plan.question.expects, nlp()(text)):
+            return None
+        return Part(supported.text, supported.chunk, supported.sentence, supported.score)
+
+    def _relevant(self, plan: Plan) -> set[tuple[str, int]]:
+        """The sentences a kept sentence may rest on: the best for the question and for each part."""
+        if plan.relevant is None:
+            k = self.options.support_top_evidence
+            plan.relevant = {(e.chunk.doc_id, e.sentence.start) for e in plan.evidence[:k]}
+            for part in plan.question.parts[1:] if len(plan.question.parts) > 1 else ():
+                ranked = self.scorer.run(self._resolved(part, plan), plan.hits)[:k]
+                plan.relevant |= {(e.chunk.doc_id, e.sentence.start) for e in ranked}
+        return plan.relevant
+
+    def _fallback(self, question: str, plan: Plan, raw: str) -> Answer:
+        """No sentence of the model's held: the value it named with the sentence holding it, or a
+        quote of the best sentence; decided like any answer."""
+        value = MARKER.sub("", raw).strip(" []\"'.")
+        if value and len(value.split()) <= SHORT_REPLY_WORDS and (located := self._located(plan, value)):
+            return self._decided(question, plan, self.composer.located(question, value, located))
+        return self._decided(question, plan, self._extractive(question, plan))
 
     # stages
     def _clean_question(self, question: str) -> str:
@@ -263,59 +376,21 @@ class Answerer:
                 shown.append({"marker": marker, "text": " ".join(sents)})
         return passages, shown
 
-    def _finish(self, question: str, plan: Plan, raw: str, verify: bool) -> Answer:
-        raw = PREAMBLE.sub("", raw.strip()).strip()
-        if not verify:
-            return self._unverified(question, plan, raw)
-        supported = self.verifier.run(raw, plan.passages, plan.question.text) if raw else []
-        # True is not enough: a kept sentence must rest on one of the sentences that best answer
-        # the question, or the model has wandered off to another fact in the passages.
-        k = self.options.support_top_evidence
-        relevant = {(e.chunk.doc_id, e.sentence.start) for e in plan.evidence[:k]}
-        for part in plan.question.parts[1:] if len(plan.question.parts) > 1 else ():
-            relevant |= {
-                (e.chunk.doc_id, e.sentence.start)
-                for e in self.scorer.run(self._resolved(part, plan), plan.hits)[:k]
-            }
-        supported = [x for x in supported if (x.chunk.doc_id, x.sentence.start) in relevant]
-        # and it must hold what was asked: a "how many" answer without a number does not answer
-        answering = [x for x in supported if holds_answer_type(plan.question.expects, nlp()(x.text))]
-        plan.signals.supported = 1.0 if answering else 0.0
-        plan.signals.invented = float(self._invents(raw, plan))
-        return self._decided(question, plan, self._composed(question, plan, raw, supported, answering))
-
-    def _composed(self, question: str, plan: Plan, raw: str, supported: list, answering: list) -> Answer:
-        if answering and all(len(x.text.split()) <= SHORT_REPLY_WORDS for x in answering):
-            # a bare value ("362 billion yuan"): shown with the sentence that holds it
-            x = answering[0]
-            return self.composer.located(
-                question, x.text.strip(" ."), Part(x.sentence.text, x.chunk, x.sentence, x.score)
-            )
-        if answering:
-            parts = [Part(x.text, x.chunk, x.sentence, x.score) for x in supported]
-            return self.composer.parts(question, self._with_other_parts(plan, parts), "generated")
-        value = MARKER.sub("", raw).strip(" []\"'.")
-        if value and len(value.split()) <= SHORT_REPLY_WORDS and (located := self._located(plan, value)):
-            return self.composer.located(question, value, located)
-        return self._extractive(question, plan)
-
     def _decided(self, question: str, plan: Plan, answer: Answer) -> Answer:
-        """The answer, or a refusal when the learned decision says so. The judge reads what the
-        answer cites, with its title, against the question."""
-        if (
-            self.judge is not None
-            and answer.citations
-            and (self.options.decide is False or self.decision.uses("judged"))
-        ):
-            cited = " ".join(c.text for c in answer.citations[:JUDGED_CITATIONS])
-            prompt = self.prompts.render(
-                "judge", title=answer.citations[0].title, text=cited, question=plan.question.text
-            )
-            odds = self.judge.yes_odds(Prompt(user=prompt, system=self.prompts.render("judge_system")))
-            plan.signals.judged = max(-JUDGED_CLIP, min(JUDGED_CLIP, odds))
-        if self._refuses(plan.signals):
+        """The answer, or a refusal when the learned decision says so."""
+        first = answer.citations[0] if answer.citations else None
+        if first is not None and self._refused(plan, first.title, first.text):
             return self.composer.refusal(question, plan.missing)
         return answer
+
+    def _refused(self, plan: Plan, title: str, cited: str) -> bool:
+        """The decision, with the judge reading the sentence the answer starts from, and its
+        document's title, against the question when there is a judge."""
+        if self.judge is not None and (not self.options.decide or self.decision.uses("judged")):
+            prompt = self.prompts.render("judge", title=title, text=flat(cited), question=plan.question.text)
+            odds = self.judge.yes_odds(Prompt(user=prompt, system=self.prompts.render("judge_system")))
+            plan.signals.judged = max(-JUDGED_CLIP, min(JUDGED_CLIP, odds))
+        return self._refuses(plan.signals)
 
     def _invents(self, raw: str, plan: Plan) -> bool:
         """The model's reply states a number or a name that no retrieved passage holds."""
@@ -325,18 +400,18 @@ class Answerer:
             not passages.mentions(n) for n in names_in(nlp()(text))
         )
 
-    def _with_other_parts(self, plan: Plan, parts: list[Part]) -> list[Part]:
+    def _other_parts(self, plan: Plan, build: AnswerBuilder) -> list[Part]:
         """For a question that asks two things, a quote for each part the answer does not cite yet."""
         if len(plan.question.parts) < 2:
-            return parts
-        parts = list(parts)
-        cited = {(p.chunk.doc_id, p.sentence.start) for p in parts}
+            return []
+        cited = {(c.doc_id, c.start) for c in build.cites.items}
+        extra = []
         for text in plan.question.parts:
             best = self._best_for(self._resolved(text, plan), plan)
             if best is not None and (best.chunk.doc_id, best.sentence.start) not in cited:
-                parts.append(_part(best))
+                extra.append(_part(best))
                 cited.add((best.chunk.doc_id, best.sentence.start))
-        return parts
+        return extra
 
     @staticmethod
     def _resolved(part: str, plan: Plan) -> str:
@@ -353,18 +428,13 @@ class Answerer:
                 return ev
         return ranked[0] if ranked else None
 
-    def _unverified(self, question: str, plan: Plan, raw: str) -> Answer:
-        """Verification off: cite whatever the model cited, pointing at each passage's best sentence."""
-        parts = []
-        for text, markers in split_answer(raw):
-            for m in markers or [1]:
-                chunk = plan.passages.get(m) or plan.passages[1]
-                ev = next((e for e in plan.evidence if e.chunk.chunk_id == chunk.chunk_id), None)
-                sentence = ev.sentence if ev else chunk.sentences[0]
-                parts.append(Part(text, chunk, sentence, ev.score if ev else 0.0))
-        if not parts:
-            return self._extractive(question, plan)
-        return self.composer.parts(question, parts, "generated")
+    def _cited_as_written(self, text: str, markers: list[int], plan: Plan) -> Part:
+        """Verification off: the model's sentence, cited to the best sentence of the first passage
+        it names."""
+        chunk = plan.passages.get(markers[0] if markers else 1) or plan.passages[1]
+        ev = next((e for e in plan.evidence if e.chunk.chunk_id == chunk.chunk_id), None)
+        sentence = ev.sentence if ev else chunk.sentences[0]
+        return Part(text, chunk, sentence, ev.score if ev else 0.0)
 
     def _located(self, plan: Plan, value: str) -> Part | None:
         """The model replied with a bare value ("15,000", "[CANN]"): it chose well but did not
@@ -399,9 +469,12 @@ class Answerer:
             ):
                 chosen.append(ev)
                 break
-        return self.composer.parts(
-            question, self._with_other_parts(plan, [_part(e) for e in chosen]), "extractive"
-        )
+        build = self.composer.builder(question)
+        for part in [_part(e) for e in chosen]:
+            build.add(part)
+        for part in self._other_parts(plan, build):
+            build.add(part)
+        return build.answer("extractive")
 
 
 def _part(ev: Evidence, quote: bool = True) -> Part:

@@ -76,22 +76,24 @@ class CitationVerifier:
         self.min_overlap = min_overlap
 
     def run(self, answer: str, passages: dict[int, Chunk], question: str = "") -> list[Supported]:
-        parts = split_answer(answer)
-        if not parts or not passages:
-            return []
-        texts = [t for t, _ in parts]
+        """Every sentence of `answer` that its passages support, re-pointed where needed."""
+        held = (
+            self.run_sentence(text, markers, passages, question) for text, markers in split_answer(answer)
+        )
+        return [s for s in held if s is not None]
+
+    def run_sentence(
+        self, text: str, markers: list[int], passages: dict[int, Chunk], question: str = ""
+    ) -> Supported | None:
+        """One answer sentence (without its markers) checked against the passages, or None."""
+        if not passages:
+            return None
         all_sents = [(m, s) for m, c in passages.items() for s in c.sentences]
-        answer_vecs = self.embedder.embed(texts, progress=False)
+        vec = self.embedder.embed([text], progress=False)[0]
         keys = [(passages[m].doc_id, s.start) for m, s in all_sents]
-        sent_vecs = sentence_vectors(self.embedder, self.lookup, keys, [s.text for _, s in all_sents])
-        question_terms = content_terms(question)
-        out = []
-        for (text, markers), vec in zip(parts, answer_vecs):
-            sims = sent_vecs @ vec
-            best = self._best(text, markers, passages, all_sents, sims, question_terms)
-            if best is not None:
-                out.append(best)
-        return out
+        flat_texts = [" ".join(s.text.split()) for _, s in all_sents]
+        sims = sentence_vectors(self.embedder, self.lookup, keys, flat_texts) @ vec
+        return self._best(text, markers, passages, all_sents, sims, content_terms(question))
 
     def _best(
         self,

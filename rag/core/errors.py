@@ -49,6 +49,12 @@ class UploadError(InputError):
         self.status = status
 
 
+class Cancelled(RagError):
+    """The caller went away (a closed tab, a dropped connection): the work was stopped."""
+
+    status = 499  # nginx's "client closed request": nobody is left to read a reply
+
+
 class GeneratorError(RagError):
     """The generator cannot answer: a model server is unreachable or refused the request."""
 

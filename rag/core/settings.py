@@ -130,6 +130,15 @@ class Settings(BaseSettings):
     # batch
     workers: int = Field(1, ge=1, description="batch questions answered at once (for a server generator)")
 
+    # HTTP API
+    api_max_request_bytes: int = Field(
+        2_000_000, ge=1024, description="bodies above this get 413 (uploads: plus max_file_mb)"
+    )
+    api_max_messages: int = Field(64, ge=1, description="messages in one chat request")
+    api_max_history_chars: int = Field(
+        20_000, ge=100, description="characters of one conversation, question included"
+    )
+
     # chat page
     ui_concurrency: int = Field(4, ge=1, description="page requests processed at once (others queue)")
 

@@ -102,6 +102,7 @@ class Answer:
     rewritten_question: str | None = None
     checked: bool = True  # False when verification was switched off for this answer
     signals: dict[str, float] = field(default_factory=dict)  # what the answer-or-refuse decision saw
+    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -26,6 +26,7 @@ PACKAGED_EMBEDDERS = {
 PROGRESS_MIN_TEXTS = 256  # show a progress bar only when the work is long enough to watch
 PROGRESS_BATCHES = 16  # batches per progress step
 NUMPY_MAX_TEXTS = 64  # up to this many texts, a numpy forward pass beats importing torch
+RECENT_TEXTS = 512  # vectors kept for reuse within and across answers
 
 
 def resolve_model_path(name: str) -> str:
@@ -83,6 +84,7 @@ class Embedder:
         self.cache_folder = Path(cache_folder) if cache_folder else None
         self._model = None
         self._openvino = None
+        self._recent: dict[str, np.ndarray] = {}  # the last few hundred short texts and their vectors
         self._numpy = None if light else False  # False: never use the numpy path
 
     def warm_up(self) -> None:
@@ -150,6 +152,8 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         show = len(texts) >= PROGRESS_MIN_TEXTS if progress is None else progress
         if self.runtime == "openvino":
+            if len(texts) <= NUMPY_MAX_TEXTS and max_tokens is None:
+                return self._remembered(texts)
             return self._batched(self._fast(), texts, show, max_tokens)
         if self._model is None and len(texts) <= NUMPY_MAX_TEXTS and (light := self._light()) is not None:
             return light.encode(texts)
@@ -162,6 +166,17 @@ class Embedder:
             show_progress_bar=show,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _remembered(self, texts: list[str]) -> np.ndarray:
+        """A few texts, as an answer embeds them: the passage sentences the evidence scorer and
+        then the verifier both need are embedded once."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._recent))
+        if missing:
+            for text, vector in zip(missing, self._fast().encode(missing, self.batch_size)):
+                self._recent[text] = vector
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.pop(next(iter(self._recent)))
+        return np.stack([self._recent[t] for t in texts])
 
     def _batched(self, encoder, texts: list[str], progress: bool, max_tokens: int | None) -> np.ndarray:
         """Length-sorted batches, with a progress bar when the work is long enough to watch."""

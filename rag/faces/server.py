@@ -2,51 +2,69 @@
 client can use the assistant while keeping citations and refusals.
 
 The answer text keeps its [n] markers and ends with a "Sources:" list; the structured
-citations, the refusal flag and any conflicts travel as extra fields of the response (and of
-the last chunk when streaming). Streaming sends the verified answer: a sentence is shown only
-after it has been checked, so the first chunk arrives when the answer is ready.
+citations, the refusal flag, any conflicts and the token usage travel as extra fields of the
+response (and of the last chunk when streaming). Streaming sends checked text only: each
+sentence goes out once it has been verified against its passage, and a sentence that fails is
+never sent.
+
+What the server guards against:
+- bodies of any size or transfer encoding: they are counted as they arrive and refused with 413
+  as soon as they pass the limit, before they are held in memory;
+- clients that leave: a request waiting for the model gives up its turn, and one being answered
+  stops at the next token, so they cost the next caller nothing;
+- the bearer token is compared in constant time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import secrets
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.assistant import Assistant
-from rag.core.errors import IndexMissingError, InputError, RagError
+from rag.core.errors import Cancelled, IndexMissingError, InputError, RagError
 from rag.core.types import Answer
 from rag.documents.uploads import save_upload
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+DISCONNECT_POLL_S = 0.1  # how often a request checks that its client is still there
 
 
-class Message(BaseModel):
-    role: str
+class ChatMessage(BaseModel):
+    role: str = Field(max_length=32)
     content: str | list[dict[str, Any]] = ""
 
     def text(self) -> str:
         if isinstance(self.content, str):
             return self.content
-        return " ".join(part.get("text", "") for part in self.content if part.get("type") == "text")
+        return " ".join(
+            str(part.get("text", ""))
+            for part in self.content
+            if isinstance(part, dict) and part.get("type") == "text"
+        )
 
 
 class ChatRequest(BaseModel):
-    model: str = MODEL_ID
-    messages: list[Message] = Field(min_length=1)
+    model: str = Field(MODEL_ID, max_length=200)
+    messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
 
 
@@ -54,7 +72,41 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> JS
     return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
 
 
-def question_and_history(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
+class BodyLimit:
+    """Refuse a request body with 413 as soon as it passes the limit, whatever its transfer
+    encoding: a declared Content-Length is checked before reading, and every body (chunked ones
+    included) is counted as it arrives, so an oversized one is never held in memory."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _error(413, f"request body is {int(declared)} bytes; the limit is {limit}")(
+                scope, receive, send
+            )
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, f"request body passed the limit of {limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
     """The last user message is the question; earlier user/assistant pairs are the history."""
     if messages[-1].role != "user":
         raise InputError("the last message must have role 'user'")
@@ -72,11 +124,20 @@ def _strip_sources(text: str) -> str:
     return text.split("\n\nSources:\n", 1)[0]
 
 
-def content_with_sources(answer: Answer) -> str:
+def sources(answer: Answer) -> str:
     if not answer.citations:
-        return answer.answer
+        return ""
     lines = [f"[{c.marker}] {c.title} ({c.doc_id}): “{c.text}”" for c in answer.citations]
-    return answer.answer + "\n\nSources:\n" + "\n".join(lines)
+    return "\n\nSources:\n" + "\n".join(lines)
+
+
+def content_with_sources(answer: Answer) -> str:
+    return answer.answer + sources(answer)
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    prompt, completion = answer.usage.get("prompt_tokens", 0), answer.usage.get("completion_tokens", 0)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
@@ -85,32 +146,47 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "refused": answer.refused,
         "conflicts": [asdict(c) for c in answer.conflicts],
         "mode": answer.mode,
+        "checked": answer.checked,
         "rewritten_question": answer.rewritten_question,
         "latency_s": answer.latency_s,
     }
 
 
-def create_app(assistant: Assistant, token: str | None = None, max_request_bytes: int = 2_000_000) -> FastAPI:
+async def _watch(request: Request, cancel: threading.Event) -> None:
+    """Set `cancel` when the client goes away."""
+    while not cancel.is_set():
+        if await request.is_disconnected():
+            cancel.set()
+            return
+        await asyncio.sleep(DISCONNECT_POLL_S)
+
+
+def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
+    settings = assistant.settings
     app = FastAPI(title="news-rag", version="1", docs_url="/docs")
-    max_upload = int(assistant.settings.max_file_mb * 1e6)
-    uploads = assistant.settings.home / "uploads"
+    max_upload = int(settings.max_file_mb * 1e6)
+    uploads = settings.home / "uploads"
+    expected = f"Bearer {token}".encode() if token else None
+
+    def limit_for(path: str) -> int:
+        return (
+            max_upload + settings.api_max_request_bytes
+            if path.startswith("/v1/documents")
+            else settings.api_max_request_bytes
+        )
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
 
     @app.middleware("http")
-    async def guard(request: Request, call_next):
-        if (
-            token
-            and request.url.path != "/health"
-            and request.headers.get("authorization") != f"Bearer {token}"
-        ):
-            return _error(
-                401,
-                "missing or wrong bearer token; send 'Authorization: Bearer <token>'",
-                "authentication_error",
-            )
-        length = request.headers.get("content-length")
-        limit = max_upload if request.url.path.startswith("/v1/documents") else max_request_bytes
-        if length and length.isdigit() and int(length) > limit:
-            return _error(413, f"request body is {int(length)} bytes; the limit is {limit}")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if expected is not None and request.url.path != "/health":
+            sent = request.headers.get("authorization", "").encode()
+            if not secrets.compare_digest(sent, expected):
+                return _error(
+                    401,
+                    "missing or wrong bearer token; send 'Authorization: Bearer <token>'",
+                    "authentication_error",
+                )
         return await call_next(request)
 
     @app.exception_handler(RagError)
@@ -138,7 +214,7 @@ def create_app(assistant: Assistant, token: str | None = None, max_request_bytes
             "status": "ok",
             "documents": len(manifest.documents),
             "chunks": manifest.num_chunks,
-            "generator": assistant.settings.generator,
+            "generator": settings.generator,
         }
 
     @app.get("/v1/models")
@@ -151,36 +227,55 @@ def create_app(assistant: Assistant, token: str | None = None, max_request_bytes
                     "object": "model",
                     "created": 0,
                     "owned_by": "local",
-                    "generator": assistant.settings.generator,
+                    "generator": settings.generator,
                 }
             ],
         }
 
     @app.post("/v1/chat/completions", response_model=None)
-    def chat(request: ChatRequest) -> JSONResponse | StreamingResponse:
-        question, history = question_and_history(request.messages)
+    async def chat(body: ChatRequest, request: Request) -> Response:
+        if len(body.messages) > settings.api_max_messages:
+            raise InputError(
+                f"{len(body.messages)} messages; the limit is {settings.api_max_messages} (api_max_messages)"
+            )
+        question, history = question_and_history(body.messages)
+        total = len(question) + sum(len(t["question"]) + len(t["answer"]) for t in history)
+        if total > settings.api_max_history_chars:
+            raise InputError(
+                f"the conversation is {total} characters; the limit is {settings.api_max_history_chars} "
+                "(api_max_history_chars): start a new one"
+            )
         if not question.strip():
             raise InputError("the question is empty; send a user message with text")
-        completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        base = {"id": completion_id, "created": created, "model": MODEL_ID}
-        if not request.stream:
-            answer = assistant.ask(question, history or None)
-            return JSONResponse(
-                {
-                    **base,
-                    "object": "chat.completion",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "finish_reason": "stop",
-                            "message": {"role": "assistant", "content": content_with_sources(answer)},
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                    **_extras(answer),
-                }
+        base = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL_ID}
+        cancel = threading.Event()
+        if body.stream:
+            return StreamingResponse(
+                _events(assistant, question, history, base, request, cancel), media_type="text/event-stream"
             )
-        return StreamingResponse(_sse(assistant, question, history, base), media_type="text/event-stream")
+        watcher = asyncio.create_task(_watch(request, cancel))
+        try:
+            answer = await run_in_threadpool(assistant.ask, question, history or None, cancel=cancel)
+        except Cancelled:
+            return Response(status_code=499)
+        finally:
+            cancel.set()  # stops the watcher
+            await watcher
+        return JSONResponse(
+            {
+                **base,
+                "object": "chat.completion",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content_with_sources(answer)},
+                    }
+                ],
+                "usage": _usage(answer),
+                **_extras(answer),
+            }
+        )
 
     @app.get("/v1/documents")
     def list_documents() -> dict[str, Any]:
@@ -212,12 +307,17 @@ def create_app(assistant: Assistant, token: str | None = None, max_request_bytes
     return app
 
 
-def _sse(
+async def _events(
     assistant: Assistant,
     question: str,
     history: list[dict[str, str]],
     base: dict[str, Any],
-) -> Iterator[str]:
+    request: Request,
+    cancel: threading.Event,
+) -> AsyncIterator[str]:
+    """Server-sent events: checked pieces as they hold, then the sources and the extra fields.
+    The answer runs in a worker thread; a client that leaves sets `cancel`, which stops it."""
+
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
             **base,
@@ -227,17 +327,50 @@ def _sse(
         }
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
-    yield chunk({"role": "assistant", "content": ""})
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in assistant.stream(question, history or None, cancel=cancel):
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+        except BaseException as exc:  # handed to the event loop, which reports it to the client
+            loop.call_soon_threadsafe(queue.put_nowait, exc)
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, done)
+
+    worker = loop.run_in_executor(None, produce)
+    watcher = asyncio.create_task(_watch(request, cancel))
     try:
-        answer = assistant.ask(question, history or None)
-    except RagError as exc:
-        yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'invalid_request_error'}})}\n\n"
-        return
-    words = content_with_sources(answer).split(" ")
-    for i, word in enumerate(words):
-        yield chunk({"content": word if i == 0 else " " + word})
-    yield chunk({}, "stop", **_extras(answer))
-    yield "data: [DONE]\n\n"
+        yield chunk({"role": "assistant", "content": ""})
+        while (item := await queue.get()) is not done:
+            if isinstance(item, Cancelled):
+                return
+            if isinstance(item, RagError):
+                error = {
+                    "message": str(item),
+                    "type": "invalid_request_error",
+                    "code": getattr(item, "status", 400),
+                }
+                yield f"data: {json.dumps({'error': error})}\n\n"
+                return
+            if isinstance(item, BaseException):
+                log.error("answer failed", exc_info=item)
+                failure = {"message": "internal error", "type": "server_error"}
+                yield f"data: {json.dumps({'error': failure})}\n\n"
+                return
+            if isinstance(item, str):
+                yield chunk({"content": item})
+            else:  # the Answer
+                if tail := sources(item):
+                    yield chunk({"content": tail})
+                yield chunk({}, "stop", usage=_usage(item), **_extras(item))
+        yield "data: [DONE]\n\n"
+    finally:
+        cancel.set()  # a client that left (or an error) stops the answer at its next token
+        watcher.cancel()
+        await asyncio.shield(worker)
 
 
 def check_exposure(host: str, token: str | None) -> None:

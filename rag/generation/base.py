@@ -30,6 +30,14 @@ class Prompt:
         return [*system, {"role": "user", "content": self.user}]
 
 
+@dataclass
+class Usage:
+    """Tokens a generation read and wrote, counted by the backend's own tokenizer."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
 class Generator(Protocol):
     name: str
     # True when calls may run at once (a server behind HTTP); a local model runs one at a time.
@@ -39,7 +47,9 @@ class Generator(Protocol):
 
     def generate(self, prompt: Prompt, max_new_tokens: int) -> str: ...
 
-    def stream(self, prompt: Prompt, max_new_tokens: int) -> Iterator[str]: ...
+    def stream(self, prompt: Prompt, max_new_tokens: int, usage: Usage | None = None) -> Iterator[str]:
+        """Pieces of the reply; when `usage` is given, it holds the token counts at the end."""
+        ...
 
 
 @runtime_checkable

@@ -61,12 +61,14 @@ class TestAnswers:
             answer = assistant.ask("What did Apple pay for Zyxor Robotics?")
         assert answer.refused and server.requests == []
 
-    def test_stream_yields_pieces_then_the_checked_answer(self, tmp_path, corpus_copy):
-        with StubServer(lambda messages, stop: GOOD) as server:
+    def test_stream_yields_checked_pieces_then_the_answer(self, tmp_path, corpus_copy):
+        two = GOOD + " It was unveiled at Huawei Connect [1]. It was unveiled by Nvidia in 1999 [1]."
+        with StubServer(lambda messages, stop: two) as server:
             items = list(remote(tmp_path, corpus_copy, server.url).stream(SUPERPOD_Q))
-        pieces = [i for i in items if isinstance(i, str)]
-        assert len(pieces) > 3 and "".join(pieces) == GOOD
-        assert items[-1].mode == "generated"
+        pieces, answer = [i for i in items if isinstance(i, str)], items[-1]
+        assert answer.mode == "generated" and "".join(pieces) == answer.answer
+        assert pieces[0] == "The SuperPoD Interconnect can link up to 15,000 graphics cards. [1]"
+        assert not any("1999" in p for p in pieces)  # a sentence that fails is never shown
 
     def test_stop_strings_cut_the_reply(self, tmp_path, corpus_copy):
         with StubServer(lambda messages, stop: GOOD + "\n\nQuestion: something else [2]") as server:
@@ -158,8 +160,31 @@ class TestParallelBatch:
         assert all("error" not in r for r in records)
 
     def test_a_local_generator_still_answers_one_at_a_time(self, hash_assistant):
-        assert getattr(hash_assistant.generator, "concurrent", False) is False
-        assert hash_assistant._answer_lock is hash_assistant.lock
+        import threading
+
+        hash_assistant.generator.reply = GOOD
+        hash_assistant.lock.acquire()  # another answer holds the model
+        done = threading.Event()
+        waiter = threading.Thread(target=lambda: (hash_assistant.ask(SUPERPOD_Q), done.set()), daemon=True)
+        waiter.start()
+        assert not done.wait(0.5)  # it waits its turn
+        hash_assistant.lock.release()
+        assert done.wait(30)
+
+    def test_a_caller_who_leaves_while_waiting_gives_up_its_turn(self, hash_assistant):
+        import threading
+
+        from rag.core.errors import Cancelled
+
+        cancel = threading.Event()
+        hash_assistant.lock.acquire()
+        try:
+            cancel.set()
+            with pytest.raises(Cancelled, match="went away while waiting"):
+                hash_assistant.ask(SUPERPOD_Q, cancel=cancel)
+        finally:
+            hash_assistant.lock.release()
+        assert hash_assistant.generator.prompts == []  # the model was never asked
 
 
 @pytest.mark.models

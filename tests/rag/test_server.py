@@ -10,7 +10,7 @@ import uvicorn
 
 from rag.core.errors import GeneratorError, RagError
 from rag.faces.server import check_exposure, create_app
-from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q, free_port
+from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q, FakeGenerator, free_port
 
 
 @contextlib.contextmanager
@@ -32,9 +32,15 @@ def running(app):
 
 
 @pytest.fixture
+def hash_assistant(make_assistant):
+    """A small request limit, so the limit tests send little."""
+    return make_assistant(api_max_request_bytes=50_000)
+
+
+@pytest.fixture
 def server(hash_assistant):
     hash_assistant.generator.reply = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
-    with running(create_app(hash_assistant, max_request_bytes=50_000)) as url:
+    with running(create_app(hash_assistant)) as url:
         yield url
 
 
@@ -160,3 +166,139 @@ class TestToken:
             check_exposure("0.0.0.0", None)
         check_exposure("0.0.0.0", "s3cret")
         check_exposure("127.0.0.1", None)
+
+
+def send_chunked(
+    url: str,
+    path: str,
+    total: int,
+    piece: int = 64 * 1024,
+    content_type: str = "application/json",
+    opening: bytes = b'{"messages": [{"role": "user", "content": "',
+) -> tuple[int, int]:
+    """POST a chunked body of up to `total` bytes over a raw socket, stopping as soon as the
+    server answers; returns (HTTP status, bytes sent)."""
+    import select
+    import socket
+    from urllib.parse import urlparse
+
+    where = urlparse(url)
+    sock = socket.create_connection((where.hostname, where.port), timeout=30)
+    head = f"POST {path} HTTP/1.1\r\nHost: {where.hostname}\r\nContent-Type: {content_type}\r\n"
+    sock.sendall((head + "Transfer-Encoding: chunked\r\n\r\n").encode())
+    sent = 0
+    data = opening + b"x" * piece
+    try:
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:
+                break  # the server has answered
+            sock.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            sent += len(data)
+            data = b"x" * piece
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    reply = sock.recv(4096).decode(errors="replace")
+    sock.close()
+    return int(reply.split(" ", 2)[1]), sent
+
+
+class TestLimits:
+    def test_chunked_body_is_refused_as_soon_as_it_passes_the_limit(self, server):
+        status, sent = send_chunked(server, "/v1/chat/completions", total=40_000_000)
+        assert status == 413
+        assert sent < 1_000_000  # refused after the 50 kB limit, long before 40 MB arrived
+        r = httpx.post(
+            f"{server}/v1/chat/completions", json={"messages": [{"role": "user", "content": SUPERPOD_Q}]}
+        )
+        assert r.status_code == 200  # and the next question is answered as usual
+
+    def test_chunked_upload_is_refused_too(self, server):
+        opening = b'--b\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n\r\n'
+        multipart = "multipart/form-data; boundary=b"
+        status, sent = send_chunked(
+            server, "/v1/documents", 40_000_000, content_type=multipart, opening=opening
+        )
+        assert status == 413 and sent < 30_000_000  # the limit is max_file_mb (20 MB) plus 50 kB
+
+    @pytest.mark.parametrize(
+        ("messages", "message"),
+        [
+            ([{"role": "user", "content": "hi"}] * 70, "70 messages; the limit is 64"),
+            (
+                [
+                    {"role": "user", "content": "x" * 10_000},
+                    {"role": "assistant", "content": "y" * 10_000},
+                    {"role": "user", "content": "and now?"},
+                ],
+                "the conversation is 20008 characters; the limit is 20000",
+            ),
+        ],
+    )
+    def test_conversations_are_bounded(self, server, messages, message):
+        r = httpx.post(f"{server}/v1/chat/completions", json={"messages": messages})
+        assert r.status_code == 400 and message in r.json()["error"]["message"]
+
+    @pytest.mark.parametrize(
+        "body",
+        [b"{not json", b'{"messages": "x"}', b'{"messages": [{"role": 5}]}', b"[]", b'{"messages": [{}]}'],
+    )
+    def test_malformed_bodies_are_4xx_never_5xx(self, server, body):
+        r = httpx.post(
+            f"{server}/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert 400 <= r.status_code < 500 and "error" in r.json()
+
+    def test_usage_counts_tokens(self, client):
+        r = client.chat.completions.create(
+            model="news-rag", messages=[{"role": "user", "content": SUPERPOD_Q}]
+        )
+        assert r.usage.prompt_tokens > 0 and r.usage.completion_tokens > 0
+        assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
+
+
+class SlowModel(FakeGenerator):
+    """A stand-in that writes one word every 50 ms and counts what it wrote."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(reply)
+        self.words = 0
+
+    def stream(self, prompt, max_new_tokens: int, usage=None):
+        for piece in super().stream(prompt, max_new_tokens, usage):
+            time.sleep(0.05)
+            self.words += 1
+            yield piece
+
+
+class TestClientsThatLeave:
+    REPLY = " ".join(["The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."] * 8)
+
+    def test_abandoned_requests_cost_the_next_caller_nothing(self, make_assistant):
+        model = SlowModel(self.REPLY)
+        assistant = make_assistant(model)
+        full = len(self.REPLY.split(" "))
+        with running(create_app(assistant)) as url:
+            # four streaming clients that leave right after the headers, one mid-stream
+            streams = []
+            for _ in range(4):
+                s = httpx.Client(timeout=30).stream(
+                    "POST",
+                    f"{url}/v1/chat/completions",
+                    json={"stream": True, "messages": [{"role": "user", "content": SUPERPOD_Q}]},
+                )
+                response = s.__enter__()
+                streams.append((s, response))
+            time.sleep(0.3)  # the first has started writing; the others wait their turn
+            for s, response in streams:
+                response.close()
+                s.__exit__(None, None, None)
+            time.sleep(0.5)
+            before = model.words
+            r = httpx.post(
+                f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": SUPERPOD_Q}]}
+            )
+        assert r.status_code == 200
+        # the abandoned requests wrote at most part of one answer between them: the running one
+        # stopped at its next word, and the queued ones never reached the model
+        assert before < full
+        assert model.words - before == full  # the next caller's own answer, whole

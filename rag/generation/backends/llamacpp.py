@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.core.errors import GeneratorError, ModelLoadError
-from rag.generation.base import Prompt, cut_at_stop
+from rag.generation.base import Prompt, Usage, cut_at_stop
 
 log = logging.getLogger(__name__)
 REPEAT_PENALTY = 1.1  # as the transformers backend: small models otherwise loop on a phrase
@@ -111,7 +111,7 @@ class LlamaCppGenerator:
     def _first_tokens(self, words: tuple[str, ...]) -> set[int]:
         return {self._llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in words}
 
-    def stream(self, prompt: Prompt, max_new_tokens: int) -> Iterator[str]:
+    def stream(self, prompt: Prompt, max_new_tokens: int, usage: Usage | None = None) -> Iterator[str]:
         self.warm_up()
         options = {
             "max_tokens": max_new_tokens,
@@ -127,6 +127,12 @@ class LlamaCppGenerator:
             else:
                 chunks = self._llm.create_completion(prompt.completion or prompt.user, **options)
                 pieces = (c["choices"][0]["text"] for c in chunks)
-            yield from cut_at_stop(pieces, prompt.stop)
+            reply = ""
+            for piece in cut_at_stop(pieces, prompt.stop):
+                reply += piece
+                yield piece
+            if usage is not None:
+                usage.prompt_tokens += len(self._tokens(prompt))
+                usage.completion_tokens += len(self._llm.tokenize(reply.encode("utf-8"), add_bos=False))
         except ValueError as exc:  # e.g. the prompt does not fit the context window
             raise GeneratorError(f"llama.cpp refused the prompt ({exc}); raise context_tokens") from None

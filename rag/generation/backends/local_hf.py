@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.core.errors import ModelLoadError
-from rag.generation.base import Prompt, cut_at_stop
+from rag.generation.base import Prompt, Usage, cut_at_stop
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class TransformersGenerator:
     def generate(self, prompt: Prompt, max_new_tokens: int) -> str:
         return "".join(self.stream(prompt, max_new_tokens))
 
-    def stream(self, prompt: Prompt, max_new_tokens: int) -> Iterator[str]:
+    def stream(self, prompt: Prompt, max_new_tokens: int, usage: Usage | None = None) -> Iterator[str]:
         import torch
         from transformers import TextIteratorStreamer
 
@@ -101,7 +101,13 @@ class TransformersGenerator:
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
-        yield from cut_at_stop(streamer, prompt.stop)
+        reply = ""
+        for piece in cut_at_stop(streamer, prompt.stop):
+            reply += piece
+            yield piece
         worker.join()
         if errors:
             raise errors[0]
+        if usage is not None:
+            usage.prompt_tokens += int(inputs["input_ids"].shape[1])
+            usage.completion_tokens += len(self._tokenizer(reply, add_special_tokens=False)["input_ids"])

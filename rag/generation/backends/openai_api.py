@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 
 from rag.core.errors import ConfigError, GeneratorError
-from rag.generation.base import Prompt, cut_at_stop
+from rag.generation.base import Prompt, Usage, cut_at_stop
 
 log = logging.getLogger(__name__)
 MAX_STOPS = 4  # the OpenAI API accepts at most four stop strings
@@ -59,7 +59,7 @@ class OpenAIGenerator:
     def generate(self, prompt: Prompt, max_new_tokens: int) -> str:
         return "".join(self.stream(prompt, max_new_tokens))
 
-    def stream(self, prompt: Prompt, max_new_tokens: int) -> Iterator[str]:
+    def stream(self, prompt: Prompt, max_new_tokens: int, usage: Usage | None = None) -> Iterator[str]:
         self.warm_up()
         body = {
             "model": self.name,
@@ -67,12 +67,13 @@ class OpenAIGenerator:
             "max_tokens": max_new_tokens,
             "temperature": 0.0,
             "stream": True,
+            "stream_options": {"include_usage": True},  # the server counts with its own tokenizer
         }
         if prompt.stop:
             body["stop"] = prompt.stop[:MAX_STOPS]
-        yield from cut_at_stop(self._deltas(body), prompt.stop)
+        yield from cut_at_stop(self._deltas(body, usage), prompt.stop)
 
-    def _deltas(self, body: dict) -> Iterator[str]:
+    def _deltas(self, body: dict, usage: Usage | None = None) -> Iterator[str]:
         try:
             with self._client.stream("POST", f"{self.url}/chat/completions", json=body) as response:
                 self._check(response)
@@ -83,12 +84,17 @@ class OpenAIGenerator:
                     if data == "[DONE]":
                         return
                     try:
-                        choices = json.loads(data).get("choices") or [{}]
+                        event = json.loads(data)
+                        choices = event.get("choices") or [{}]
+                        counted = event.get("usage")
                     except (ValueError, AttributeError):
                         raise GeneratorError(
                             f"the model server at {self.url} sent a malformed stream line {data[:80]!r}; "
                             "is generator_url an OpenAI-compatible /v1 endpoint?"
                         ) from None
+                    if usage is not None and isinstance(counted, dict):
+                        usage.prompt_tokens += int(counted.get("prompt_tokens") or 0)
+                        usage.completion_tokens += int(counted.get("completion_tokens") or 0)
                     yield (choices[0].get("delta") or {}).get("content") or ""
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
