@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,7 @@ class Embedder:
         self._model = None
         self._openvino = None
         self._recent: dict[str, np.ndarray] = {}  # the last few hundred short texts and their vectors
+        self._lock = threading.Lock()  # the page and the server embed from several threads
         self._numpy = None if light else False  # False: never use the numpy path
 
     def warm_up(self) -> None:
@@ -170,13 +172,16 @@ class Embedder:
     def _remembered(self, texts: list[str]) -> np.ndarray:
         """A few texts, as an answer embeds them: the passage sentences the evidence scorer and
         then the verifier both need are embedded once."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._recent))
+        with self._lock:
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
-            for text, vector in zip(missing, self._fast().encode(missing, self.batch_size)):
-                self._recent[text] = vector
-            while len(self._recent) > RECENT_TEXTS:
-                self._recent.pop(next(iter(self._recent)))
-        return np.stack([self._recent[t] for t in texts])
+            known.update(zip(missing, self._fast().encode(missing, self.batch_size)))
+            with self._lock:
+                self._recent.update((t, known[t]) for t in missing)
+                while len(self._recent) > RECENT_TEXTS:  # oldest first
+                    self._recent.pop(next(iter(self._recent)))
+        return np.stack([known[t] for t in texts])
 
     def _batched(self, encoder, texts: list[str], progress: bool, max_tokens: int | None) -> np.ndarray:
         """Length-sorted batches, with a progress bar when the work is long enough to watch."""

@@ -15,10 +15,11 @@ from eval.runner import run_eval
 pytestmark = pytest.mark.models
 
 FLOORS = {
-    # measured 0.743 accuracy, refusal R 0.89, citation P 0.96 on the 35-question test half
-    "articles": {"accuracy": 0.68, "refusal_recall": 0.75, "citation_precision": 0.9, "recall@5": 0.92},
-    # measured 0.50 accuracy, citation P 0.97, recall@5 0.95 on the 24-question test half
-    "docs-b": {"accuracy": 0.42, "citation_precision": 0.9, "recall@5": 0.88},
+    # measured 0.686 accuracy, refusal R 0.67 (6/9), citation P 0.96, recall@5 0.98 on the
+    # 35-question test half
+    "articles": {"accuracy": 0.62, "refusal_recall": 0.44, "citation_precision": 0.9, "recall@5": 0.92},
+    # measured 0.542 accuracy, citation P 0.95, recall@5 0.95 on the 24-question test half
+    "docs-b": {"accuracy": 0.45, "citation_precision": 0.9, "recall@5": 0.88},
 }
 
 

@@ -71,3 +71,33 @@ def test_runtime_is_part_of_the_index_identity():
     assert Embedder(runtime="bfloat16")._light() is None  # only float32 has the numpy path
     with pytest.raises(ValueError, match="runtime must be one of openvino, float32, bfloat16"):
         Embedder(runtime="float16")
+
+
+class CountingEncoder:
+    """A stand-in runtime: a text's vector is its length, and every encoded text is counted."""
+
+    dim = 2
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts, batch_size, max_tokens=None):
+        self.encoded += texts
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_recent_texts_are_reused_even_when_the_oldest_are_evicted():
+    from rag.embedding.embedder import NUMPY_MAX_TEXTS, RECENT_TEXTS
+
+    embedder = Embedder("all-MiniLM-L6-v2", runtime="openvino")
+    embedder._openvino = encoder = CountingEncoder()
+    oldest = "the first text remembered"
+    embedder.embed([oldest])
+    for i in range(RECENT_TEXTS // NUMPY_MAX_TEXTS):
+        embedder.embed([f"filler {i} {j}" for j in range(NUMPY_MAX_TEXTS - 1)])
+    # the oldest text, still remembered, asked for beside new texts that push it out
+    texts = [oldest, *(f"new text {j}" for j in range(NUMPY_MAX_TEXTS - 1))]
+    encoded_before = len(encoder.encoded)
+    vectors = embedder.embed(texts)
+    assert vectors[:, 0].tolist() == [len(t) for t in texts]
+    assert len(encoder.encoded) - encoded_before == NUMPY_MAX_TEXTS - 1  # the oldest came from memory
