@@ -114,6 +114,15 @@ class SearchIndex:
     def bm25(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.store.bm25(query, k)
 
+    @cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {c.chunk_id: row for row, c in enumerate(self.chunks)}
+
+    def chunks_by_id(self, chunk_ids) -> list[Chunk]:
+        """The chunks with these ids (unknown ids are left out)."""
+        rows = self._row_of
+        return [self.chunks[rows[i]] for i in chunk_ids if i in rows]
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         return [c for c in self.chunks if c.doc_id == doc_id]
 

@@ -1,34 +1,55 @@
-"""The chat page: ask, watch the answer draft stream, read the checked answer with citations.
+"""The chat page: ask, see checked sentences arrive, read each answer with its own sources.
 
 State is per browser session (gr.State); the models and the index are shared and loaded once.
-Generation is serialised by the Assistant's lock, while the queue lets several users wait their
-turn without blocking the page.
+With a local model, answers queue in Gradio's queue one at a time, so a tab closed while waiting
+simply leaves the queue; a tab closed while its answer is written sets that answer's cancel
+event (the page's unload hook), which stops the model at its next token. Stop does the same.
+
+While an answer is produced, Ask becomes Stop, and a question typed meanwhile stays in the box.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from rag.assistant import Assistant
-from rag.core.errors import RagError
+from rag.core.errors import Cancelled, RagError
 from rag.core.types import Answer
 from rag.documents.ingest import SUPPORTED_SUFFIXES
 from rag.documents.uploads import save_upload
 from rag.generation.models import PACKAGED_GENERATORS
-from ui.render import answer_markdown, draft_markdown, escape, export_markdown, sources_html
+from ui.render import answer_html, escape, export_markdown, notice_html, pending_html, question_html
 
 log = logging.getLogger(__name__)
+TITLES_SHOWN = 8  # the first screen lists this many document titles
 CSS = """
-#sources .source { border-left: 3px solid #6366f1; padding: 4px 10px; margin: 8px 0; }
-#sources .source:target { background: #eef2ff; }
-#sources mark { background: #fde68a; padding: 0 2px; }
-#sources .source-head { font-weight: 600; }
-a.cite { text-decoration: none; }
+#chat .question { white-space: pre-wrap; }
+#chat .answer p { margin: 0.2em 0; }
+#chat .answer.refusal, #chat .answer.premise { border-left: 4px solid #b45309; padding-left: 8px; }
+#chat .answer.conflict { border-left: 4px solid #7c3aed; padding-left: 8px; }
+#chat .badge { display: inline-block; font-size: 0.8em; padding: 0 6px; margin-right: 6px;
+  border-radius: 6px; background: #fef3c7; color: #78350f; }
+#chat .answer.unchecked .badge { background: #fee2e2; color: #7f1d1d; }
+#chat .state { color: #374151; font-style: italic; }
+#chat .rewritten { color: #374151; font-size: 0.9em; }
+#chat a.cite { position: relative; display: inline-block; min-width: 24px; min-height: 24px;
+  padding: 0 4px; text-align: center; text-decoration: none; font-weight: 600; color: #3730a3; }
+#chat a.cite .tip { display: none; position: absolute; left: 0; top: 100%; z-index: 20; width: 22em;
+  max-width: 80vw; padding: 6px 8px; background: #111827; color: #f9fafb; font-weight: 400;
+  font-size: 0.85em; border-radius: 6px; text-align: left; white-space: normal; }
+#chat a.cite:hover .tip, #chat a.cite:focus .tip, #chat a.cite:focus-visible .tip { display: block; }
+#chat .sources { margin-top: 6px; border-top: 1px solid #d1d5db; padding-top: 4px; font-size: 0.9em; }
+#chat .source { border-left: 3px solid #6366f1; padding: 2px 8px; margin: 4px 0; scroll-margin: 40px; }
+#chat .source:target { background: #eef2ff; }
+#chat .source-head { font-weight: 600; }
+#chat mark { background: #fde68a; color: #111827; padding: 0 2px; }
+#question textarea::placeholder { color: #4b5563; opacity: 1; }
 """
 
 
@@ -50,6 +71,24 @@ class Pages:
             a.reload()
 
 
+class Answers:
+    """Each session's running answer, so Stop and a closed tab can cancel it."""
+
+    def __init__(self) -> None:
+        self._cancel: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, session: str) -> threading.Event:
+        with self._lock:
+            self._cancel[session] = event = threading.Event()
+        return event
+
+    def stop(self, session: str) -> None:
+        with self._lock:
+            if event := self._cancel.pop(session, None):
+                event.set()
+
+
 def _examples(assistant: Assistant) -> list[str]:
     """From settings, else drawn from the corpus when the index was built; none without an index."""
     try:
@@ -58,20 +97,63 @@ def _examples(assistant: Assistant) -> list[str]:
         return []
 
 
+def _documents(assistant: Assistant) -> list[dict[str, Any]]:
+    try:
+        manifest = assistant.store.read_manifest()
+    except RagError:
+        return []
+    rows = [
+        {"id": d, "title": i["title"], "chunks": i["chunks"], "source": i["source"]}
+        for d, i in manifest.documents.items()
+    ]
+    return sorted(rows, key=lambda r: r["title"].lower())
+
+
+def _first_screen(assistant: Assistant) -> str:
+    """What the corpus holds and how to ask: shown in the empty chat."""
+    docs = _documents(assistant)
+    if not docs:
+        return (
+            "No documents are indexed yet: add some in the Documents tab, or run `python -m rag index build`."
+        )
+    titles = "\n".join(f"- {escape(d['title'])}" for d in docs[:TITLES_SHOWN])
+    more = f"\n- … and {len(docs) - TITLES_SHOWN} more (Documents tab)" if len(docs) > TITLES_SHOWN else ""
+    return (
+        f"**{len(docs)} documents** are loaded:\n\n{titles}{more}\n\n"
+        "Ask a question about them. Every sentence of an answer cites the passage it comes from, "
+        "checked before it is shown; hover, tap or tab to a citation to read it."
+    )
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     pages = Pages(assistant)
+    answers = Answers()
     settings = assistant.settings
     # a model server serves the model it was started with; local backends can swap packaged ones
     packaged = [] if settings.backend == "openai" else list(PACKAGED_GENERATORS)
     generators = list(dict.fromkeys([settings.generator, *packaged, "extractive"]))
     max_bytes = int(settings.max_file_mb * 1e6)
+    # one answer at a time with a local model: the rest wait in Gradio's queue, from which a
+    # closed tab simply drops out
+    answering = settings.ui_concurrency if getattr(assistant.generator, "concurrent", False) else 1
 
-    def documents_table() -> list[list[Any]]:
-        try:
-            manifest = assistant.store.read_manifest()
-        except RagError:
-            return []
-        return [[d, i["title"], i["chunks"]] for d, i in manifest.documents.items()]
+    def choices() -> list[tuple[str, str]]:
+        return [(f"{d['title']} ({d['id']})", d["id"]) for d in _documents(assistant)]
+
+    def table() -> list[list[Any]]:
+        return [[d["title"], d["id"], d["chunks"]] for d in _documents(assistant)]
+
+    def start(message: str, chat: list[dict[str, Any]], busy: bool):
+        """Take the question: into the chat, out of the box; Ask becomes Stop."""
+        message = (message or "").strip()
+        if busy or not message:
+            if not message:
+                gr.Warning("Type a question about the documents first.")
+            # a silent failure: nothing changes and the answer chain after this does not run
+            raise gr.Error("not taken", visible=False, print_exception=False)
+        chat = [*chat, {"role": "user", "content": question_html(message)}]
+        chat.append({"role": "assistant", "content": pending_html("", True)})
+        return "", chat, True, message, gr.update(visible=False), gr.update(visible=True)
 
     def respond(
         message: str,
@@ -80,151 +162,288 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         top_k: int,
         generator: str,
         verify: bool,
+        request: gr.Request,
     ):
-        message = (message or "").strip()
-        if not message:
-            gr.Warning("Type a question about the articles first.")
-            yield chat, turns, gr.update(), gr.update(), gr.update()
-            return
-        chat = [*chat, {"role": "user", "content": escape(message)}, {"role": "assistant", "content": "…"}]
-        yield chat, turns, "", gr.update(), gr.update()
         history = [{"question": t["question"], "answer": t["record"]["answer"]} for t in turns] or None
         current = pages.get(generator)
-        answer: Answer | None = None
-        draft = ""
+        cancel = answers.start(request.session_hash or "")
+        shown, answer = "", None
         try:
-            for item in current.stream(message, history, top_k=int(top_k), verify=bool(verify)):
+            for item in current.stream(
+                message, history, top_k=int(top_k), verify=bool(verify), cancel=cancel
+            ):
                 if isinstance(item, Answer):
                     answer = item
                 else:
-                    draft += item
-                    chat[-1] = {"role": "assistant", "content": draft_markdown(draft)}
-                    yield chat, turns, "", gr.update(), gr.update()
+                    shown += item
+                    chat[-1] = {"role": "assistant", "content": pending_html(shown, bool(verify))}
+                    yield chat, turns
+        except Cancelled:
+            return
         except RagError as exc:
-            chat[-1] = {"role": "assistant", "content": f"❗ {escape(str(exc))}"}
-            yield chat, turns, "", gr.update(), gr.update()
+            chat[-1] = {"role": "assistant", "content": notice_html(f"❗ {exc}")}
+            yield chat, turns
             return
         assert answer is not None
-        chat[-1] = {"role": "assistant", "content": answer_markdown(answer)}
-        turns = [*turns, {"question": message, "record": answer.to_dict()}]
-        changed = answer.rewritten_question and answer.rewritten_question != message
-        rewritten = f"Searched for: _{escape(answer.rewritten_question)}_" if changed else ""
-        chunks = {c.chunk_id: c for c in current.index.chunks}
-        yield chat, turns, "", rewritten, sources_html(answer, chunks)
+        chunks = {c.chunk_id: c for c in current.index.chunks_by_id(c.chunk_id for c in answer.citations)}
+        chat[-1] = {"role": "assistant", "content": answer_html(answer, len(turns) + 1, chunks)}
+        yield chat, [*turns, {"question": message, "record": answer.to_dict()}]
 
-    def export(turns: list[dict[str, Any]]) -> str | None:
+    def stop(chat: list[dict[str, Any]], request: gr.Request):
+        answers.stop(request.session_hash or "")
+        if chat and chat[-1]["role"] == "assistant" and 'class="answer pending"' in str(chat[-1]["content"]):
+            chat = [*chat[:-1], {"role": "assistant", "content": notice_html("Stopped.")}]
+        return chat, False, gr.update(visible=True), gr.update(visible=False)
+
+    def finished():
+        return False, gr.update(visible=True), gr.update(visible=False)
+
+    def new_conversation():
+        return [], [], gr.update(value=None, visible=False), "", False
+
+    def export(turns: list[dict[str, Any]]):
         if not turns:
             gr.Warning("Nothing to export yet.")
-            return None
+            return gr.update(visible=False)
         path = Path(tempfile.mkdtemp(prefix="news-rag-")) / "conversation.md"
         path.write_text(export_markdown(turns), encoding="utf-8")
-        return str(path)
+        return gr.update(value=str(path), visible=True)
 
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
         if not files:
-            return "Choose one or more files first.", gr.update(), gr.update()
-        saved, refused = [], []
-        for f in progress.tqdm(files, desc="saving"):
+            return "Choose one or more files first.", gr.update(), gr.update(), gr.update(), None
+        saved, lines, rejected = [], [], []
+        folder = settings.home / "uploads"
+        for f in progress.tqdm(files, desc="checking files"):
             path = Path(f)
             try:
-                saved.append(save_upload(settings.home / "uploads", path.name, path.read_bytes(), max_bytes))
+                saved.append(save_upload(folder, path.name, path.read_bytes(), max_bytes))
             except RagError as exc:
-                refused.append(f"- {escape(path.name)}: {escape(str(exc))}")
-        lines = []
+                lines.append(f"- **{escape(path.name)}**: skipped, {escape(_reason(exc))}")
         if saved:
             progress(0.5, desc="indexing")
             try:
                 report = assistant.add_documents(saved)
-            except RagError as exc:
-                return f"❗ {escape(str(exc))}", gr.update(), gr.update()
-            pages.reload()
-            lines.append(
-                f"Indexed: {len(report.added)} added, {len(report.updated)} updated "
-                f"({', '.join(report.added + report.updated) or 'none'}); "
-                f"{report.total_chunks} chunks in all."
-            )
-            refused += [f"- {escape(Path(s.path).name)}: {escape(s.reason)}" for s in report.skipped]
-        if refused:
-            lines += ["Refused:", *refused]
-        table = documents_table()
-        return "\n".join(lines), table, gr.update(choices=[r[0] for r in table], value=None)
+            except RagError as exc:  # none of them could be added: each one's reason
+                report = None
+                lines += [f"- **{escape(p.name)}**: skipped, {escape(_reason(exc))}" for p in saved]
+                rejected = saved
+            if report is not None:
+                pages.reload()
+                skipped = {Path(s.path).name: s.reason for s in report.skipped}
+                rejected = [p for p in saved if p.name in skipped]
+                for p in saved:
+                    if p.name in skipped:
+                        lines.append(f"- **{escape(p.name)}**: skipped, {escape(skipped[p.name])}")
+                    else:
+                        lines.append(f"- **{escape(p.name)}**: added")
+        for p in rejected:
+            p.unlink(missing_ok=True)  # a refused file is not kept on the server
+        summary = "\n".join(lines)
+        success = any(line.endswith(": added") for line in lines)
+        return (
+            summary,
+            table(),
+            gr.update(choices=choices(), value=None),
+            gr.update(visible=False),
+            None if success else gr.update(),
+        )
+
+    def ask_removal(doc_id: str | None):
+        if not doc_id:
+            return "Pick a document to remove first.", gr.update(visible=False), ""
+        title = next((d["title"] for d in _documents(assistant) if d["id"] == doc_id), doc_id)
+        return "", gr.update(visible=True), f"Remove **{escape(title)}** ({escape(doc_id)}) from the index?"
 
     def remove(doc_id: str | None):
-        if not doc_id:
-            return "Pick an article to remove.", gr.update(), gr.update()
+        docs = {d["id"]: d for d in _documents(assistant)}
+        if not doc_id or doc_id not in docs:
+            return (
+                "Pick a document to remove first.",
+                gr.update(),
+                gr.update(),
+                gr.update(visible=False),
+                None,
+                gr.update(visible=False),
+            )
         try:
             assistant.remove_documents([doc_id])
         except RagError as exc:
-            return f"❗ {escape(str(exc))}", gr.update(), gr.update()
+            return (
+                f"❗ {escape(str(exc))}",
+                gr.update(),
+                gr.update(),
+                gr.update(visible=False),
+                None,
+                gr.update(visible=False),
+            )
         pages.reload()
-        table = documents_table()
-        return f"Removed {escape(doc_id)}.", table, gr.update(choices=[r[0] for r in table], value=None)
+        removed = docs[doc_id]
+        note = f"Removed **{escape(removed['title'])}** ({escape(doc_id)})."
+        return (
+            note,
+            table(),
+            gr.update(choices=choices(), value=None),
+            gr.update(visible=False),
+            removed,
+            gr.update(visible=True),
+        )
+
+    def undo(removed: dict[str, Any] | None):
+        if not removed:
+            return "Nothing to undo.", gr.update(), gr.update(), None, gr.update(visible=False)
+        source = Path(removed["source"])
+        if not source.is_file():
+            return (
+                f"❗ {escape(source.name)} is no longer on disk; upload it again.",
+                gr.update(),
+                gr.update(),
+                None,
+                gr.update(visible=False),
+            )
+        try:
+            assistant.add_documents([source])
+        except RagError as exc:
+            return f"❗ {escape(str(exc))}", gr.update(), gr.update(), None, gr.update(visible=False)
+        pages.reload()
+        return (
+            f"Restored **{escape(removed['title'])}**.",
+            table(),
+            gr.update(choices=choices(), value=None),
+            None,
+            gr.update(visible=False),
+        )
 
     with gr.Blocks(title="news-rag") as app:
-        gr.Markdown(
-            "## Ask the articles\nAnswers cite the exact sentence behind each claim; "
-            "hover a citation to read it, click it to see the passage."
-        )
+        gr.Markdown("## Ask the documents")
         turns = gr.State([])
+        busy = gr.State(False)
+        pending = gr.State("")
+        removed = gr.State(None)
         with gr.Tab("Chat"):
-            chat = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
+            chat = gr.Chatbot(
+                label="Conversation",
+                elem_id="chat",
+                placeholder=_first_screen(assistant),
+                buttons=[],
+                min_height=200,
+                max_height=640,
+                sanitize_html=True,
+            )
             with gr.Row():
                 question = gr.Textbox(
-                    placeholder="Ask about the articles…",
-                    show_label=False,
+                    label="Your question",
+                    placeholder="Ask about the documents…",
                     scale=8,
                     elem_id="question",
-                    max_length=settings.max_question_chars,
                 )
                 ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-            rewritten = gr.Markdown(elem_id="rewritten")
+                stop_btn = gr.Button("Stop", variant="stop", scale=1, elem_id="stop", visible=False)
             examples = _examples(assistant)
             if examples:
                 gr.Examples(examples, inputs=question, label="Try")
-            gr.Markdown("### Sources")
-            sources = gr.HTML(elem_id="sources")
             with gr.Row():
                 new = gr.Button("New conversation", elem_id="new")
                 export_btn = gr.Button("Export conversation (Markdown)", elem_id="export")
-            export_file = gr.File(label="Export", interactive=False, height=90, elem_id="export-file")
+            export_file = gr.File(label="Export", interactive=False, visible=False, elem_id="export-file")
             with gr.Accordion("Settings", open=False):
                 top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label="Passages to retrieve (top-k)")
                 generator = gr.Dropdown(generators, value=settings.generator, label="Generator")
                 verify = gr.Checkbox(value=settings.verify, label="Check every sentence against its citation")
+        kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
         with gr.Tab("Documents"):
-            table = gr.Dataframe(
-                value=documents_table,
-                headers=["id", "title", "chunks"],
+            documents = gr.Dataframe(
+                value=table,
+                headers=["title", "id", "chunks"],
                 interactive=False,
+                wrap=True,
+                column_widths=["58%", "32%", "10%"],
                 elem_id="documents",
             )
             upload = gr.File(
                 file_count="multiple",
-                file_types=sorted(SUPPORTED_SUFFIXES),
                 type="filepath",
-                label=f"Upload articles (.txt .md .html .pdf, up to {settings.max_file_mb:g} MB)",
+                label=f"Upload documents ({kinds}, up to {settings.max_file_mb:g} MB)",
                 elem_id="upload",
             )
             add = gr.Button("Add to index", variant="primary", elem_id="add")
-            with gr.Row():
-                doc_id = gr.Dropdown(
-                    [r[0] for r in documents_table()], label="Remove an article", elem_id="remove-id"
-                )
-                remove_btn = gr.Button("Remove", variant="stop", elem_id="remove")
             doc_status = gr.Markdown(elem_id="doc-status")
+            with gr.Row():
+                pick = gr.Dropdown(
+                    choices=choices(), value=None, label="Remove a document", elem_id="remove-id"
+                )
+                remove_btn = gr.Button("Remove…", variant="stop", elem_id="remove")
+            with gr.Row(visible=False, elem_id="confirm") as confirm:
+                confirm_text = gr.Markdown(elem_id="confirm-text")
+                yes = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
+                no = gr.Button("Cancel", elem_id="cancel-remove")
+            undo_btn = gr.Button("Undo removal", visible=False, elem_id="undo")
 
-        outputs = [chat, turns, question, rewritten, sources]
-        inputs = [question, chat, turns, top_k, generator, verify]
-        ask.click(respond, inputs, outputs, api_name="ask")
-        question.submit(respond, inputs, outputs, api_name=False)
-        new.click(
-            lambda: ([], [], "", "", ""), None, [chat, turns, question, rewritten, sources], api_name=False
-        )
+        taken = [question, chat, busy, pending, ask, stop_btn]
+        flow = [pending, chat, turns, top_k, generator, verify]
+        events = []
+        for trigger in (question.submit, ask.click):
+            event = trigger(start, [question, chat, busy], taken, api_name=False, queue=False)
+            answer_event = event.success(
+                respond, flow, [chat, turns], api_name=False, concurrency_limit=answering
+            )
+            answer_event.then(finished, None, [busy, ask, stop_btn], api_name=False, queue=False)
+            events.append(answer_event)
+        stop_btn.click(stop, [chat], [chat, busy, ask, stop_btn], cancels=events, api_name=False, queue=False)
+        reset = [chat, turns, export_file, question, busy]
+        new.click(new_conversation, None, reset, api_name=False, queue=False)
+        chat.clear(new_conversation, None, reset, api_name=False, queue=False)
         export_btn.click(export, turns, export_file, api_name=False)
-        add.click(add_files, upload, [doc_status, table, doc_id], api_name="add_documents")
-        remove_btn.click(remove, doc_id, [doc_status, table, doc_id], api_name="remove_document")
+        add.click(
+            add_files, upload, [doc_status, documents, pick, undo_btn, upload], api_name="add_documents"
+        )
+        remove_btn.click(ask_removal, pick, [doc_status, confirm, confirm_text], api_name=False, queue=False)
+        no.click(lambda: gr.update(visible=False), None, confirm, api_name=False, queue=False)
+        yes.click(
+            remove,
+            pick,
+            [doc_status, documents, pick, confirm, removed, undo_btn],
+            api_name="remove_document",
+        )
+        undo_btn.click(undo, removed, [doc_status, documents, pick, removed, undo_btn], api_name=False)
+
+        def left(request: gr.Request) -> None:
+            answers.stop(request.session_hash or "")
+
+        app.unload(left)
+        app.load(lambda: gr.update(choices=choices(), value=None), None, pick, api_name=False, queue=False)
+
+        # one API endpoint that answers in one call, for scripts and tests
+        api_question = gr.Textbox(visible=False)
+        api_chat = gr.JSON(visible=False)
+        gr.Button(visible=False).click(
+            lambda q, t, k, g, v: _ask_api(pages, q, t, k, g, v),
+            [api_question, turns, top_k, generator, verify],
+            [api_chat, turns],
+            api_name="ask",
+            concurrency_limit=answering,
+        )
     app.queue(default_concurrency_limit=settings.ui_concurrency, max_size=64)
     return app
+
+
+def _ask_api(pages: Pages, question: str, turns: list, top_k: int, generator: str, verify: bool):
+    """The page's answer as data: the rendered bubble, the Answer, and its turn in this session."""
+    history = [{"question": t["question"], "answer": t["record"]["answer"]} for t in turns] or None
+    current = pages.get(generator)
+    answer = current.ask(question, history, top_k=int(top_k), verify=bool(verify))
+    chunks = {c.chunk_id: c for c in current.index.chunks_by_id(c.chunk_id for c in answer.citations)}
+    record, turn = answer.to_dict(), len(turns) + 1
+    return {"html": answer_html(answer, turn, chunks), "answer": record, "turn": turn}, [
+        *turns,
+        {"question": question, "record": record},
+    ]
+
+
+def _reason(exc: RagError) -> str:
+    """An error as the reason a file was skipped, without server paths."""
+    text = str(exc)
+    return text.split("): ", 1)[-1] if "): " in text else text
 
 
 def launch(

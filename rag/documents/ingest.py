@@ -31,6 +31,13 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 TITLE_MAX_CHARS = 120
 MIN_TITLE_WORDS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+# ![alt](src), and the badge link around it
+_MD_IMAGE = re.compile(r"\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?")
+_MD_HEADING = re.compile(r"^#\s+\S")  # a level-1 heading names the document
+_LIST_ITEM = re.compile(r"^\s*[-*+•·]\s")
+TITLE_SEARCH_LINES = 60  # how far down a Markdown heading may stand and still name the document
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s*|[-*+]\s+)|`+|(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|\s#+\s*$")
 
 
 @dataclass(frozen=True)
@@ -79,14 +86,27 @@ def _pdf_text(path: Path) -> str:
 def extract_title(raw_text: str, cleaned: str) -> str:
     """First meaningful line: enough words, not a line that held unrepairable junk, and not an
     instruction aimed at the assistant. A paragraph's first sentence stands for the paragraph."""
-    for line in raw_text.splitlines():
-        if has_junk(line):
+    lines = raw_text.splitlines()
+    heading = next((ln for ln in lines[:TITLE_SEARCH_LINES] if _MD_HEADING.match(ln)), None)
+    if heading is not None and len(plain(heading).split()) >= 1:
+        return _shorten(plain(clean_text(heading)))  # a Markdown document's first heading
+    for line in lines:
+        if has_junk(line) or _LIST_ITEM.match(line):
             continue
-        first = _SENTENCE_END.split(clean_text(line), maxsplit=1)[0]
+        first = _SENTENCE_END.split(plain(clean_text(line)), maxsplit=1)[0]
         if len(first.split()) >= MIN_TITLE_WORDS and not is_instruction(first):
             return _shorten(first)
     first = next((ln for ln in cleaned.splitlines() if ln.strip()), "")
     return _shorten(first)
+
+
+def plain(line: str) -> str:
+    """A line without its Markdown marks: "# **Rich** [docs](url)" -> "Rich docs". Images and
+    badges go altogether."""
+    line = _MD_IMAGE.sub("", line)
+    line = _MD_LINK.sub(r"\1", line)
+    line = _MD_MARKS.sub("", line)
+    return " ".join(line.split()).strip(" |-")
 
 
 def _shorten(line: str) -> str:

@@ -2,19 +2,13 @@
 
 import pytest
 
-from tests.conftest import SUPERPOD_Q, free_port
+from tests.conftest import SUPERPOD_ANSWER, SUPERPOD_DOC, SUPERPOD_Q, free_port
 from ui.app import build_app
-
-
-def text(message: dict) -> str:
-    """Gradio 6 returns a message's content as a list of typed parts."""
-    content = message["content"]
-    return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
 
 
 @pytest.fixture
 def page(hash_assistant):
-    hash_assistant.generator.reply = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
+    hash_assistant.generator.reply = SUPERPOD_ANSWER
     app = build_app(hash_assistant)
     port = free_port()
     app.launch(
@@ -28,11 +22,9 @@ def test_ask_through_gradio_client(page):
     from gradio_client import Client
 
     url, generator = page
-    client = Client(url, verbose=False)
-    chat, question, rewritten, sources = client.predict(SUPERPOD_Q, [], 5, generator, True, api_name="/ask")
-    assert question == "" and rewritten == ""  # the box is cleared; no follow-up, nothing rewritten
-    assert 'href="#cite-1"' in text(chat[-1]) and "15,000 graphics cards" in text(chat[-1])
-    assert "<mark>" in sources and "004_dd3f690923d793e8" in sources
+    result = Client(url, verbose=False).predict(SUPERPOD_Q, 5, generator, True, api_name="/ask")
+    assert 'href="#t1-c1"' in result["html"] and "15,000 graphics cards" in result["html"]
+    assert result["answer"]["citations"][0]["doc_id"] == SUPERPOD_DOC and result["turn"] == 1
 
 
 def test_sessions_do_not_share_history(page):
@@ -40,8 +32,9 @@ def test_sessions_do_not_share_history(page):
 
     url, generator = page
     a, b = Client(url, verbose=False), Client(url, verbose=False)
-    a.predict(SUPERPOD_Q, [], 5, generator, True, api_name="/ask")
-    chat_b, *_ = b.predict(
-        "What is Huawei's CUDA alternative called?", [], 5, generator, True, api_name="/ask"
-    )
-    assert len(chat_b) == 2  # b sees only its own question and answer
+    a.predict(SUPERPOD_Q, 5, generator, True, api_name="/ask")
+    second = a.predict("How many graphics cards can it link?", 5, generator, True, api_name="/ask")
+    assert second["answer"]["rewritten_question"] != "How many graphics cards can it link?"  # a follow-up
+    other = b.predict("How many graphics cards can it link?", 5, generator, True, api_name="/ask")
+    assert other["answer"]["rewritten_question"] is None  # b's session has no history to follow
+    assert (second["turn"], other["turn"]) == (2, 1)

@@ -1,52 +1,84 @@
+import html
+import re
+
+import pytest
+
 from rag.core.types import Answer, Chunk, Citation, Sentence
-from ui.render import answer_markdown, escape, export_markdown, sources_html
+from ui.render import answer_html, escape, export_markdown, pending_html, question_html
 
 CHUNK = Chunk(
     "d:0",
     "d",
     0,
     "Chips <b>",
-    "Intro. Huawei links 15,000 cards.",
+    "Image Credits: Getty. Huawei links 15,000 cards. It is big.",
     100,
-    133,
-    [Sentence("Intro.", 100, 106), Sentence("Huawei links 15,000 cards.", 107, 133)],
+    159,
+    [
+        Sentence("Image Credits: Getty.", 100, 121),
+        Sentence("Huawei links 15,000 cards.", 122, 148),
+        Sentence("It is big.", 149, 159),
+    ],
 )
-CITE = Citation(1, "d", "d:0", "Chips <b>", "Huawei links 15,000 cards.", 107, 133, 0.9)
+CITE = Citation(1, "d", "d:0", "Chips <b>", "Huawei links 15,000 cards.", 122, 148, 0.9)
+TRICKY = """Huawei's "CANN" & <CUDA> #1 *b* _i_ [x](y)"""
 
 
-def test_escape_neutralises_html_and_markdown():
-    out = escape("<script>alert(1)</script> [x](javascript:y) **b**")
-    assert "<script>" not in out and "&lt;script&gt;" in out
-    assert "\\[x\\]\\(javascript:y\\)" in out and "\\*\\*b\\*\\*" in out
+def visible_text(markup: str) -> str:
+    """What a browser shows for this markup: tags gone, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
-def test_markers_become_links_with_title_and_sentence():
-    md = answer_markdown(Answer("q", "It links 15,000 cards. [1]", citations=[CITE], mode="generated"))
-    assert '<a class="cite" href="#cite-1" title="Chips &lt;b&gt; — “Huawei links 15,000 cards.”">' in md
-    assert md.startswith("It links 15,000 cards.")
+@pytest.mark.parametrize("text", [TRICKY, "Huawei’s [1] 50% <b>"])
+def test_one_escaping_keeps_every_character_as_written(text):
+    assert visible_text(escape(text)) == text
+    assert visible_text(question_html(text)) == text
+    assert "<CUDA>" not in escape(text) and "&#x27;" in escape("'")  # safe, and decodes to the apostrophe
 
 
-def test_tooltips_cannot_form_markdown_links():
-    cite = Citation(1, "d", "d:0", "T", "see [a](js:b)", 0, 1, 1)
-    md = answer_markdown(Answer("q", "x [1]", citations=[cite]))
-    assert "[a](js:b)" not in md and "&#91;a&#93;&#40;js:b&#41;" in md
+def test_answer_text_tooltip_sources_and_export_keep_special_characters():
+    cite = Citation(1, "d", "d:0", TRICKY, TRICKY, 122, 148, 0.9)
+    answer = Answer(TRICKY, f"{TRICKY} [1]", citations=[cite], mode="generated")
+    bubble = answer_html(answer, 1, {})
+    assert visible_text(bubble).count(TRICKY) == 5  # answer; popover title and text; source title and text
+    assert "<CUDA>" not in bubble and "\\#" not in bubble and "&amp;#" not in bubble
+    md = export_markdown([{"question": TRICKY, "record": answer.to_dict()}])
+    assert f"## 1. {TRICKY}" in md and f"{TRICKY} [1]" in md
+
+
+def test_markers_become_links_to_this_turns_own_source():
+    bubble = answer_html(Answer("q", "It links 15,000 cards. [1]", citations=[CITE], mode="generated"), 3, {})
+    assert '<a class="cite" href="#t3-c1" aria-describedby="t3-tip1">[1]' in bubble
+    assert 'id="t3-c1"' in bubble and 'role="tooltip" id="t3-tip1"' in bubble
+    assert "Chips &lt;b&gt; — “Huawei links 15,000 cards.”" in bubble
 
 
 def test_injected_markers_and_markup_stay_text():
-    md = answer_markdown(Answer("q", "Ignore this <img src=x onerror=alert(1)> [7]", citations=[CITE]))
-    assert "<img" not in md and "\\[7\\]" in md
+    bubble = answer_html(Answer("q", "Ignore this <img src=x onerror=alert(1)> [7]", citations=[CITE]), 1, {})
+    assert "<img" not in bubble and "[7]" in bubble and 'href="#t1-c7"' not in bubble
 
 
-def test_refusals_and_conflicts_are_labelled():
-    assert answer_markdown(Answer("q", "No.", refused=True, mode="refusal")).startswith("🚫")
-    assert answer_markdown(Answer("q", "A vs B", mode="conflict")).startswith("⚖️")
-    assert answer_markdown(Answer("q", "No.", refused=True, mode="premise")).startswith("⚠️")
+def test_refusals_are_worded_once_with_a_badge():
+    bubble = answer_html(Answer("q", "The documents do not answer this.", refused=True, mode="refusal"), 1)
+    assert visible_text(bubble).count("do not answer") == 1 and 'class="badge"' in bubble
+    assert "sources disagree" in answer_html(Answer("q", "A vs B", mode="conflict"), 1)
 
 
-def test_sources_highlight_the_sentence_inside_its_passage():
-    html = sources_html(Answer("q", "x [1]", citations=[CITE]), {"d:0": CHUNK})
-    assert 'id="cite-1"' in html and "Chips &lt;b&gt;" in html
-    assert "Intro. <mark>Huawei links 15,000 cards.</mark>" in html
+def test_unchecked_answers_say_so():
+    bubble = answer_html(Answer("q", "It links 99 cards. [1]", citations=[CITE], checked=False), 1)
+    assert "unchecked" in bubble
+    assert "unchecked" not in answer_html(Answer("q", "It links. [1]", citations=[CITE]), 1)
+
+
+def test_pending_state_is_neutral_and_shows_only_checked_text():
+    assert "checking…" in pending_html("", True) and "writing (unchecked)" in pending_html("", False)
+    assert visible_text(pending_html("It links 15,000 cards. [1]", True)).startswith("It links 15,000 cards.")
+
+
+def test_source_shows_the_sentence_in_context_without_ids():
+    bubble = answer_html(Answer("q", "x [1]", citations=[CITE]), 1, {"d:0": CHUNK})
+    assert "Image Credits: Getty. <mark>Huawei links 15,000 cards.</mark> It is big." in bubble
+    assert "d:0" not in visible_text(bubble)
 
 
 def test_export_lists_citations():
@@ -55,5 +87,5 @@ def test_export_lists_citations():
     ]
     md = export_markdown(turns)
     assert (
-        "## 1. How many?" in md and "- [1] Chips <b> (d:0, chars 107-133): “Huawei links 15,000 cards.”" in md
+        "## 1. How many?" in md and "- [1] Chips <b> (d, chars 122-148): “Huawei links 15,000 cards.”" in md
     )
