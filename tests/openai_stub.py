@@ -95,6 +95,10 @@ class StubServer:
                 for piece in pieces:
                     chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                if (body.get("stream_options") or {}).get("include_usage"):  # as OpenAI and vLLM do
+                    words = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+                    counts = {"prompt_tokens": words, "completion_tokens": len(text.split())}
+                    self.wfile.write(f"data: {json.dumps({'choices': [], 'usage': counts})}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
 
         return Handler

@@ -169,7 +169,11 @@ class Answerer:
             **plan.signals.as_dict(),
             "p_refuse": round(self.decision.probability(plan.signals), 4),
         }
-        answer.usage = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
+        if not usage.unreported:  # else unknown: a model server that does not count in streams
+            answer.usage = {
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+            }
         answer.latency_s = round(time.perf_counter() - start, 3)
         log.info("answer %s: %s", answer.mode, answer.signals)
         yield answer

@@ -21,7 +21,74 @@ def _assistant(ctx: click.Context, **overrides: Any):
     from rag.assistant import Assistant
 
     obj = ctx.find_root().obj
-    return Assistant.from_settings(obj["config"], **{**obj[SETTINGS_KEY], **overrides})
+    assistant = Assistant.from_settings(obj["config"], **{**obj[SETTINGS_KEY], **overrides})
+    if (wanted := obj.get("store")) is not None:
+        _check_store(assistant, wanted)
+    return assistant
+
+
+def _check_store(assistant, wanted: str) -> None:
+    """A reader follows the store the index records; an explicit --store must agree with it."""
+    from rag.core.errors import IndexMismatchError, RagError
+
+    try:
+        built = assistant.store.read_manifest().store.get("kind", "faiss")
+    except RagError:
+        return  # no index yet: the command itself says so
+    if built != wanted:
+        raise IndexMismatchError(
+            f"the index at {str(assistant.store.root)!r} was built for the {built!r} store, not "
+            f"{wanted!r}; drop --store (readers follow the index), or run "
+            f"`python -m rag index build --store {wanted}`"
+        )
+
+
+def _remember(key: str):
+    def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            obj = ctx.find_root().obj
+            (obj if key in ("config", "store") else obj[SETTINGS_KEY])[key] = value
+
+    return store
+
+
+def data_options(store: bool = True):
+    """--home, --config and --store on every command that reads the index, as on the group, so
+    they work before or after the command name."""
+
+    def decorate(func):
+        options = [
+            click.option(
+                "--home",
+                type=click.Path(path_type=Path),
+                expose_value=False,
+                callback=_remember("home"),
+                help="Data folder (index, converted models). Env: RAG_HOME.",
+            ),
+            click.option(
+                "--config",
+                type=click.Path(path_type=Path),
+                expose_value=False,
+                callback=_remember("config"),
+                help="TOML settings file. Env: RAG_CONFIG.",
+            ),
+        ]
+        if store:
+            options.append(
+                click.option(
+                    "--store",
+                    type=click.Choice(["faiss", "qdrant"]),
+                    expose_value=False,
+                    callback=_remember("store"),
+                    help="Vector store the index was built for; readers follow the index's own "
+                    "record, so this only checks it.",
+                )
+            )
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,6 +130,7 @@ def index() -> None:
 
 @index.command("build")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@data_options(store=False)
 @click.option("--rebuild", is_flag=True, help="Ignore the existing index and re-embed everything.")
 @click.option(
     "--index-type",
@@ -98,6 +166,7 @@ def index_build(
 
 @index.command("add")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@data_options()
 @click.pass_context
 @fail_cleanly
 def index_add(ctx: click.Context, files: tuple[Path, ...]) -> None:
@@ -113,6 +182,7 @@ def index_add(ctx: click.Context, files: tuple[Path, ...]) -> None:
 
 @index.command("remove")
 @click.argument("doc_ids", nargs=-1, required=True)
+@data_options()
 @click.pass_context
 @fail_cleanly
 def index_remove(ctx: click.Context, doc_ids: tuple[str, ...]) -> None:
@@ -127,6 +197,7 @@ def index_remove(ctx: click.Context, doc_ids: tuple[str, ...]) -> None:
 
 
 @index.command("status")
+@data_options()
 @click.pass_context
 @fail_cleanly
 def index_status(ctx: click.Context) -> None:
@@ -158,6 +229,7 @@ def index_status(ctx: click.Context) -> None:
 @cli.command()
 @click.argument("question")
 @click.option("-k", "--top-k", type=int, help="How many passages to show [default: 5].")
+@data_options()
 @click.option(
     "--mode", "retrieval", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever [default: hybrid]."
 )
@@ -203,6 +275,7 @@ def generator_options(func):
 @cli.command()
 @click.argument("question")
 @click.option("-k", "--top-k", type=int, help="Passages to retrieve [default: 5].")
+@data_options()
 @generator_options
 @click.option("--no-verify", is_flag=True, default=None, help="Skip per-sentence citation checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
@@ -249,6 +322,7 @@ def ask(
 
 @cli.command()
 @click.argument("questions", type=click.Path(path_type=Path))
+@data_options()
 @click.option(
     "-o",
     "--out",
@@ -303,6 +377,7 @@ def batch(
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@data_options()
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
     "--token", envvar="RAG_API_TOKEN", help="Require 'Authorization: Bearer TOKEN'. Env: RAG_API_TOKEN."
@@ -342,6 +417,7 @@ def serve(
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback only by default)."
 )
+@data_options()
 @click.option("--port", default=7860, show_default=True, type=int)
 @click.option(
     "--share", is_flag=True, help="Ask Gradio for a public share link (off by default; needs internet)."

@@ -27,12 +27,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,7 +49,7 @@ DISCONNECT_POLL_S = 0.1  # how often a request checks that its client is still t
 
 
 class ChatMessage(BaseModel):
-    role: str = Field(max_length=32)
+    role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[dict[str, Any]] = ""
 
     def text(self) -> str:
@@ -63,6 +63,23 @@ class ChatMessage(BaseModel):
 
 
 class ChatRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"model": MODEL_ID, "messages": [{"role": "user", "content": "Who makes CANN?"}]},
+                {
+                    "model": MODEL_ID,
+                    "stream": True,
+                    "messages": [
+                        {"role": "user", "content": "What is Huawei's CUDA alternative called?"},
+                        {"role": "assistant", "content": "It is called CANN [1]."},
+                        {"role": "user", "content": [{"type": "text", "text": "Who makes it?"}]},
+                    ],
+                },
+            ]
+        }
+    )
+
     model: str = Field(MODEL_ID, max_length=200)
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
@@ -135,7 +152,10 @@ def content_with_sources(answer: Answer) -> str:
     return answer.answer + sources(answer)
 
 
-def _usage(answer: Answer) -> dict[str, int]:
+def _usage(answer: Answer) -> dict[str, int] | None:
+    """Token counts, or None when the model server behind us did not report them."""
+    if not answer.usage:
+        return None
     prompt, completion = answer.usage.get("prompt_tokens", 0), answer.usage.get("completion_tokens", 0)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 

@@ -36,6 +36,7 @@ class Usage:
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    unreported: int = 0  # calls whose server sent no counts (llama-cpp-python's streams): unknown, not 0
 
 
 class Generator(Protocol):

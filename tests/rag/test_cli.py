@@ -95,3 +95,19 @@ class TestRealCli:
         result = run("ask", SUPERPOD_Q, "--backend", "openai")
         assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
         assert f"cannot reach the model server at {url}" in result.output
+
+    def test_readers_follow_a_qdrant_index_and_take_the_same_options(self, tmp_path, corpus_copy):
+        home = str(tmp_path / "qhome")
+        cli_run = CliRunner().invoke
+        built = cli_run(cli, ["index", "build", str(corpus_copy), "--store", "qdrant", "--home", home])
+        assert built.exit_code == 0, built.output
+        search = cli_run(cli, ["search", SUPERPOD_Q, "-k", "1", "--home", home])  # no --store
+        assert search.exit_code == 0, search.output
+        assert search.output.startswith("[1] 004_dd3f690923d793e8:")
+        ask = cli_run(cli, ["ask", SUPERPOD_Q, "-g", "extractive", "--home", home, "--store", "qdrant"])
+        assert ask.exit_code == 0 and "15,000" in ask.output
+        status = cli_run(cli, ["index", "status", "--home", home])
+        assert "documents: 5" in status.output
+        wrong = cli_run(cli, ["search", SUPERPOD_Q, "--home", home, "--store", "faiss"])
+        assert wrong.exit_code == 1 and len(wrong.output.strip().splitlines()) == 1
+        assert "built for the 'qdrant' store, not 'faiss'" in wrong.output

@@ -11,6 +11,7 @@ import pytest
 from rag.assistant import Assistant
 from rag.core.errors import ConfigError, GeneratorError
 from rag.core.settings import load_settings
+from rag.core.types import Answer
 from rag.faces.batch import run_batch
 from tests.conftest import SUPERPOD_ANSWER, SUPERPOD_DOC, SUPERPOD_Q, HashEmbedder, free_port
 from tests.openai_stub import StubServer
@@ -43,6 +44,8 @@ class TestAnswers:
         assert request["model"] == "stub-model" and request["temperature"] == 0 and request["stream"]
         assert [m["role"] for m in request["messages"]] == ["system", "user"]
         assert SUPERPOD_Q in request["messages"][1]["content"]
+        # the server's own counts, sent at the end of the stream
+        assert answer.usage["prompt_tokens"] > 0 and answer.usage["completion_tokens"] == len(GOOD.split())
 
     def test_same_answer_as_a_local_generator_with_the_same_words(
         self, tmp_path, corpus_copy, hash_assistant
@@ -210,3 +213,91 @@ def test_real_model_behind_a_server_answers_as_it_does_locally(real_assistant, r
     assert [a.answer for a in served] == [a.answer for a in local]
     assert [a.citations for a in served] == [a.citations for a in local]
     assert served[0].citations and served[-1].refused
+
+
+@pytest.fixture(scope="module")
+def llama_cpp_server(tmp_path_factory):
+    """llama-cpp-python's own OpenAI-compatible server on the packaged 0.5B model."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from rag.generation.models import resolve_gguf
+    from tests.conftest import MODELS_CACHE
+
+    gguf = resolve_gguf("qwen2.5-coder-0.5b-instruct", MODELS_CACHE)
+    port = free_port()
+    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "qwen-served"]
+    args += ["--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048"]
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"  # a file: a full pipe would block it
+    proc = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-500:]}")
+            try:
+                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server did not start within 120 s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.models
+class TestLlamaCppServer:
+    """The openai backend against a real OpenAI-compatible server: llama-cpp-python's."""
+
+    @pytest.fixture(scope="class")
+    def served(self, llama_cpp_server, real_embedder, tmp_path_factory):
+        from tests.conftest import MODELS_CACHE
+
+        settings = load_settings(
+            home=tmp_path_factory.mktemp("served"),
+            models_dir=MODELS_CACHE,
+            backend="openai",
+            generator_url=llama_cpp_server,
+            generator="qwen-served",
+        )
+        assistant = Assistant(settings, embedder=real_embedder)
+        assistant.build_index()
+        return assistant
+
+    def test_checked_cited_answer(self, served):
+        answer = served.ask(SUPERPOD_Q)
+        assert "15,000" in answer.answer and answer.citations[0].doc_id == SUPERPOD_DOC
+        assert answer.checked
+        assert answer.usage == {}  # this server sends no counts in streams: unknown, never a false 0
+
+    def test_stream_then_refusal(self, served):
+        items = list(served.stream("What is Huawei's CUDA alternative called?"))
+        assert isinstance(items[-1], Answer) and "".join(items[:-1]) == items[-1].answer
+        assert served.ask("Who is the CEO of Zyxor Robotics?").refused
+
+    def test_batch_with_two_workers_keeps_order_and_resumes(self, served, tmp_path):
+        questions = [
+            SUPERPOD_Q,
+            "What is Huawei's CUDA alternative called?",
+            "When was Huawei Cloud launched?",
+        ]
+        source = tmp_path / "q.jsonl"
+        source.write_text(
+            "".join(json.dumps({"id": f"q{i}", "question": q}) + "\n" for i, q in enumerate(questions))
+        )
+        out = tmp_path / "a.jsonl"
+        run_batch(served.ask, source, out, workers=2)
+        first = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [r["id"] for r in first] == ["q0", "q1", "q2"] and not any("error" in r for r in first)
+        lines = out.read_text().splitlines()
+        out.write_text(lines[0] + "\n")  # as if the run had been killed after one answer
+        summary = run_batch(served.ask, source, out, workers=2)
+        assert summary.skipped == 1
+        assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["q0", "q1", "q2"]

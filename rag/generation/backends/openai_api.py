@@ -74,6 +74,10 @@ class OpenAIGenerator:
         yield from cut_at_stop(self._deltas(body, usage), prompt.stop)
 
     def _deltas(self, body: dict, usage: Usage | None = None) -> Iterator[str]:
+        # unknown until the server's counts arrive: some never send them in a stream, and a
+        # reply cut short at a stop string ends before they come
+        if usage is not None:
+            usage.unreported += 1
         try:
             with self._client.stream("POST", f"{self.url}/chat/completions", json=body) as response:
                 self._check(response)
@@ -82,7 +86,7 @@ class OpenAIGenerator:
                         continue
                     data = line[len("data:") :].strip()
                     if data == "[DONE]":
-                        return
+                        break
                     try:
                         event = json.loads(data)
                         choices = event.get("choices") or [{}]
@@ -93,6 +97,7 @@ class OpenAIGenerator:
                             "is generator_url an OpenAI-compatible /v1 endpoint?"
                         ) from None
                     if usage is not None and isinstance(counted, dict):
+                        usage.unreported -= 1
                         usage.prompt_tokens += int(counted.get("prompt_tokens") or 0)
                         usage.completion_tokens += int(counted.get("completion_tokens") or 0)
                     yield (choices[0].get("delta") or {}).get("content") or ""
