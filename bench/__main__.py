@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import tempfile
 import time
 from functools import cache
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from bench.measure import Section, render
+from bench.measure import HEADER, Section, render, table
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("bench")
@@ -60,11 +61,10 @@ def dev_questions():
 @cache
 def generating_questions(n: int):
     """The first n dev questions whose plan reaches the model, with the prompts it would get."""
-    from rag.answering.pipeline import Answerer
     from rag.assistant import Assistant
 
-    assistant = Assistant(settings().model_copy(update={"index_dir": workspace(), "generator": "extractive"}))
-    answerer = Answerer(assistant.retriever, _PlanOnly(), assistant.prompts, assistant.settings)
+    planning = settings().model_copy(update={"index_dir": workspace(), "judge": "none"})
+    answerer = Assistant(planning, generator=_PlanOnly()).answerer
     picked = []
     for q in dev_questions():
         plan = None if q.history else answerer.plan(q.question)
@@ -188,6 +188,77 @@ def answers(questions: int, prompts: int) -> None:
     show(run_answers(questions, prompts))
 
 
+RESULTS = HERE / "results.md"
+
+
+@cli.command()
+@click.option("--chunks", default=100_000, show_default=True, help="Synthetic index size.")
+def incremental(chunks: int) -> None:
+    """Add one document to a big IVF index: keeping the centroids against retraining (~3 minutes).
+    Writes its section into bench/results.md."""
+    from bench import incremental as updates
+    from rag.core.settings import DEFAULT_CORPUS
+
+    article = sorted(DEFAULT_CORPUS.iterdir())[0]
+    keep(updates.run(settings(), article, chunks), "incremental")
+
+
+@cli.command("first-text")
+@click.option("--questions", default=8, show_default=True, help="Dev questions asked (no follow-ups).")
+def first_text(questions: int) -> None:
+    """Time to the first checked text through the API and the page, against the whole answer;
+    and the next answer after four abandoned streams (~5 minutes, real models). Writes its
+    section into bench/results.md."""
+    from bench import first_text as timing
+    from rag.assistant import Assistant
+
+    asked = [q.question for q in dev_questions() if not q.history][:questions]
+    keep(timing.run(Assistant(settings().model_copy(update={"index_dir": workspace()})), asked), "first-text")
+
+
+@cli.command()
+@click.option("--sizes", default="5,100,1000", show_default=True, help="Documentation corpus sizes.")
+def scale(sizes: str) -> None:
+    """Build, cold ask, warm p50 and peak RSS on 5-1,000 real documents from /usr/share/doc,
+    against the five bundled articles (~15 minutes). Writes its table and scale.png into
+    bench/results.md."""
+    from bench import scale as scaling
+    from rag.core.settings import DEFAULT_CORPUS
+
+    results = scaling.run(parse_sizes(sizes), DEFAULT_CORPUS, settings().models_path)
+    text = scaling.table(results)
+    click.echo(text)
+    scaling.plot(results, HERE / "scale.png")
+    plotted = f"{text}\n\n![cost against corpus size](scale.png)"
+    replace_section(RESULTS, "scale", "Scale: real documents", plotted)
+    click.echo(f"\nwrote {RESULTS}")
+
+
+def keep(section: Section, name: str) -> None:
+    """Print a section measured on its own and keep it in results.md beside `all`'s sections."""
+    show(section)
+    body = "\n".join([*table(HEADER, [r.cells() for r in section.rows]), "", *section.details])
+    replace_section(RESULTS, name, section.title, body)
+    click.echo(f"\nwrote {RESULTS}")
+
+
+MARKED = re.compile(r"\n## [^\n]+\n\n<!-- ([\w-]+) -->\n.*?<!-- /\1 -->\n", re.S)
+
+
+def replace_section(path: Path, name: str, title: str, body: str) -> None:
+    """Write body between the section's markers in path, keeping the rest of the file."""
+    text = path.read_text() if path.is_file() else ""
+    kept = [m.group(0) for m in MARKED.finditer(text) if m.group(1) != name]
+    rest = MARKED.sub("", text).rstrip() + "\n"
+    path.write_text(rest + "".join(kept) + f"\n## {title}\n\n<!-- {name} -->\n{body}\n<!-- /{name} -->\n")
+
+
+def kept_sections(path: Path) -> str:
+    """Sections the single commands wrote into results.md, carried over when `all` rewrites it."""
+    text = path.read_text() if path.is_file() else ""
+    return "".join(m.group(0) for m in MARKED.finditer(text))
+
+
 @cli.command("all")
 @SIZES
 @PROMPTS
@@ -208,7 +279,7 @@ def run_all(sizes: str, prompts: int, questions: int, out: Path) -> None:
         show(sections[-1])
     text = render(sections, machine())
     text += f"\nTotal benchmark time: {(time.perf_counter() - start) / 60:.1f} minutes.\n"
-    out.write_text(text)
+    out.write_text(text + kept_sections(out))
     click.echo(f"\nwrote {out}")
 
 

@@ -204,4 +204,3 @@ def run(
         "conflict is shown whole, without a draft. Batch throughput includes loading the models once.",
     ]
     return section
-

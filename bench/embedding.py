@@ -31,8 +31,9 @@ def run(texts: list[str], settings, copies: int = 4, runs: int = 3) -> Section:
     configs = {
         "float32, one at a time (baseline)": (Embedder(settings.embedder, 1, "float32"), texts),
         "float32, batches of 64": (Embedder(settings.embedder, 64, "float32"), many),
-        "float32, batches of 16 (default)": (Embedder(settings.embedder, 16, "float32"), many),
+        "float32, batches of 16": (Embedder(settings.embedder, 16, "float32"), many),
         "bfloat16, batches of 16": (Embedder(settings.embedder, 16, "bfloat16"), many),
+        "OpenVINO, batches of 16 (default)": (Embedder(settings.embedder, 16, "openvino"), many),
     }
     rates: dict[str, Stat] = {}
     for name, (embedder, work) in configs.items():
@@ -50,10 +51,10 @@ def run(texts: list[str], settings, copies: int = 4, runs: int = 3) -> Section:
             for name, r in rates.items()
         ],
     )
-    default = rates["float32, batches of 16 (default)"]
+    default = rates["OpenVINO, batches of 16 (default)"]
     section.rows.append(
         Row(
-            "index build embedding (float32, default)",
+            "index build embedding (OpenVINO, default)",
             default,
             "chunks/s",
             f">= {TARGET} chunks/s",
@@ -67,9 +68,10 @@ def run(texts: list[str], settings, copies: int = 4, runs: int = 3) -> Section:
     flops = 2 * 10.6e6 * tokens  # MiniLM-L6: ~10.6M multiply-adds per token outside embeddings
     section.details += [
         "",
-        f"What limits it: MiniLM-L6 costs about {flops / 1e9:.1f} GFLOP per chunk of {tokens:.0f} tokens, "
-        f"so {TARGET} chunks/s would need ~{TARGET * flops / 1e9:.0f} GFLOPS of sustained float32 matrix "
-        "products, more than two cores deliver. bfloat16 halves the bytes and uses the AVX512-BF16 units "
-        '(set embed_dtype = "bfloat16"); shorter chunks (chunk_sentences) trade context for speed.',
+        f"MiniLM-L6 costs about {flops / 1e9:.1f} GFLOP per chunk of {tokens:.0f} tokens. OpenVINO runs "
+        "it in bfloat16 on the AVX512-BF16 units where the CPU has them, with fused attention; "
+        "sentence-transformers in float32 is the reference its vectors are checked against. "
+        "These are chunks of the articles; `python -m bench scale` measures whole builds "
+        "(chunks and sentence vectors, end to end) on 1,000 real documents.",
     ]
     return section

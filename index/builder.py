@@ -171,6 +171,8 @@ class IndexBuilder:
             np.concatenate(vectors),
             sentence_vectors,
             CorpusStats.of(docs),
+            previous=prev.store if prev else None,
+            appended=_unchanged_prefix(chunks, prev, set(report.unchanged)),
         )
         report.embedded_chunks = len(to_embed)
         report.total_chunks = len(chunks)
@@ -197,3 +199,16 @@ class IndexBuilder:
             sentences = [" ".join(texts[r].text.split()) for r in missing]
             out[missing] = self.embedder.embed(sentences, max_tokens=self.config.sentence_max_tokens)
         return out
+
+
+def _unchanged_prefix(chunks: list[Chunk], prev: SearchIndex | None, unchanged: set[str]) -> int:
+    """How many leading rows are the previous index's rows, unchanged: an append-only update
+    (adding documents) leaves them all, so HNSW and flat indexes only add the new rows."""
+    if prev is None:
+        return 0
+    n = 0
+    for new, old in zip(chunks, prev.chunks):
+        if new.chunk_id != old.chunk_id or new.doc_id not in unchanged:
+            break
+        n += 1
+    return n

@@ -203,14 +203,18 @@ class IndexStore:
         vectors: np.ndarray,
         sentence_vectors: np.ndarray | None = None,
         stats: CorpusStats | None = None,
+        previous: VectorStore | None = None,
+        appended: int = 0,
     ) -> SearchIndex:
-        """Write a new generation and make it current. Caller must hold the lock."""
+        """Write a new generation and make it current. Caller must hold the lock. `previous` is
+        the current generation's store, whose training an update reuses; its first `appended`
+        rows are unchanged in this one."""
         stats = stats or CorpusStats()
         gen = self.root / f"gen-{time.time_ns()}"
         tmp = self.root / f".tmp-{gen.name}"
         tmp.mkdir(parents=True)
         texts = [embedding_text(c, config.embed_title) for c in chunks]
-        store = create_store(config, tmp, gen.name, vectors, texts, chunks)
+        store = create_store(config, tmp, gen.name, vectors, texts, chunks, previous, appended)
         described = store.describe()
         counts: dict[str, int] = {}
         for c in chunks:

@@ -10,15 +10,19 @@ Rows are positions in the generation's chunk list; every store returns (scores, 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Protocol
 
+import faiss
 import numpy as np
 
 from index.config import IndexConfig
 from index.lexical import LexicalIndex
-from index.vectors import build_faiss, load_faiss, resolve_index_type, save_faiss, search
+from index.vectors import build_faiss, load_faiss, resolve_index_type, save_faiss, search, update_faiss
 from rag.core.types import Chunk
+
+log = logging.getLogger(__name__)
 
 
 class VectorStore(Protocol):
@@ -36,19 +40,38 @@ class VectorStore(Protocol):
 class FaissStore:
     FILES = ("faiss.index", "bm25")
 
-    def __init__(self, faiss_index, lexical: LexicalIndex, index_type: str) -> None:
+    def __init__(self, faiss_index, lexical: LexicalIndex, index_type: str, trained_on: int = 0) -> None:
         self.faiss_index = faiss_index
         self.lexical = lexical
         self.index_type = index_type
+        self.trained_on = trained_on  # vectors the IVF centroids were trained on
 
     @property
     def size(self) -> int:
         return int(self.faiss_index.ntotal)
 
     @classmethod
-    def create(cls, folder: Path, config: IndexConfig, vectors: np.ndarray, texts: list[str]) -> FaissStore:
+    def create(
+        cls,
+        folder: Path,
+        config: IndexConfig,
+        vectors: np.ndarray,
+        texts: list[str],
+        previous: VectorStore | None = None,
+        appended: int = 0,
+    ) -> FaissStore:
+        """A store for `vectors`; an update of `previous` (same index kind) reuses its training."""
         kind = resolve_index_type(config.index_type, len(vectors), config.auto_flat_max)
-        store = cls(build_faiss(vectors, kind, config), LexicalIndex.build(texts), kind)
+        index, trained_on = None, len(vectors)
+        if isinstance(previous, FaissStore) and previous.index_type == kind:
+            index = update_faiss(previous.faiss_index, kind, previous.trained_on, vectors, appended, config)
+            if index is not None:
+                trained_on = previous.trained_on
+            elif kind == "ivf":
+                log.info("IVF index grew past %sx its training: retraining", config.retrain_growth)
+        if index is None:
+            index = build_faiss(vectors, kind, config)
+        store = cls(index, LexicalIndex.build(texts), kind, trained_on)
         save_faiss(store.faiss_index, folder / "faiss.index")
         store.lexical.save(folder / "bm25")
         return store
@@ -56,7 +79,9 @@ class FaissStore:
     @classmethod
     def open(cls, folder: Path, config: IndexConfig, described: dict[str, Any]) -> FaissStore:
         lexical = LexicalIndex.load(folder / "bm25")
-        return cls(load_faiss(folder / "faiss.index", config), lexical, described.get("index_type", "flat"))
+        index = load_faiss(folder / "faiss.index", config)
+        kind = described.get("index_type", "flat")
+        return cls(index, lexical, kind, int(described.get("trained_on", index.ntotal)))
 
     def dense(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return search(self.faiss_index, vector, k)
@@ -70,7 +95,10 @@ class FaissStore:
         return scores[ids][keep], ids[keep]
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "faiss", "index_type": self.index_type}
+        described: dict[str, Any] = {"kind": "faiss", "index_type": self.index_type}
+        if isinstance(self.faiss_index, faiss.IndexIVF):
+            described["trained_on"] = self.trained_on
+        return described
 
 
 def create_store(
@@ -80,12 +108,14 @@ def create_store(
     vectors: np.ndarray,
     texts: list[str],
     chunks: list[Chunk],
+    previous: VectorStore | None = None,
+    appended: int = 0,
 ) -> VectorStore:
     if config.store == "qdrant":
         from index.qdrant_store import QdrantStore
 
         return QdrantStore.create(config, generation, vectors, texts, chunks)
-    return FaissStore.create(folder, config, vectors, texts)
+    return FaissStore.create(folder, config, vectors, texts, previous, appended)
 
 
 def open_store(described: dict[str, Any], folder: Path, config: IndexConfig) -> VectorStore:

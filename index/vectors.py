@@ -48,6 +48,32 @@ def build_faiss(vectors: np.ndarray, kind: str, config: IndexConfig) -> faiss.In
     return index
 
 
+def update_faiss(
+    previous: faiss.Index, kind: str, trained_on: int, vectors: np.ndarray, appended: int, config: IndexConfig
+) -> faiss.Index | None:
+    """The index for `vectors` made from the previous one without training, or None when it must
+    be built afresh. `appended` is how many leading rows equal the previous index's rows.
+
+    IVF keeps its trained centroids and only re-assigns the vectors to them (seconds at 100k),
+    until the index holds `retrain_growth` times what it was trained on; HNSW and flat take
+    appended rows as they are, and are rebuilt only when rows were removed or changed."""
+    if isinstance(previous, faiss.IndexIVF):
+        if len(vectors) > trained_on * config.retrain_growth:
+            return None
+        index = faiss.clone_index(previous)
+        index.reset()  # drops the vectors, keeps the trained quantizer
+        index.add(vectors)
+    elif kind == "ivf" and len(vectors) >= IVF_POINTS_PER_LIST * 2:
+        return None  # grown big enough to train the IVF index it stood in for
+    elif appended == previous.ntotal:
+        index = faiss.clone_index(previous)
+        index.add(vectors[appended:])
+    else:
+        return None
+    configure_search(index, config)
+    return index
+
+
 def _training_sample(vectors: np.ndarray, nlist: int) -> np.ndarray:
     """k-means needs tens of points per list, not millions: training on a fixed-seed sample
     keeps a 1M-chunk build to seconds instead of minutes, with the same recall."""

@@ -216,6 +216,12 @@ def index_status(ctx: click.Context) -> None:
     click.echo(f"documents: {len(manifest.documents)}")
     click.echo(f"chunks:    {manifest.num_chunks}")
     click.echo(f"embedder:  {manifest.embedder} (dim {manifest.dim}), {manifest.index_type} index")
+    if trained := manifest.store.get("trained_on"):
+        growth = assistant.settings.retrain_growth
+        click.echo(
+            f"training:  IVF centroids trained on {trained:,} chunks; updates add without retraining "
+            f"until {int(trained * growth):,} chunks (retrain_growth {growth:g})"
+        )
     click.echo(f"size:      {assistant.store.size_bytes() / 1e6:.1f} MB, built {built}")
     stale = staleness(manifest)
     if stale:

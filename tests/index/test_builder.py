@@ -200,3 +200,66 @@ class TestAtomicWrites:
         with store.lock(), pytest.raises(IndexLockedError, match="another process is writing"):
             make_builder(settings, HashEmbedder()).build([corpus_copy])
         builder.build([corpus_copy])  # the lock is free again afterwards
+
+
+class TestIncremental:
+    """Updates reuse what the index already holds: IVF keeps its trained centroids until it
+    has grown past retrain_growth; HNSW and flat indexes only add appended rows."""
+
+    @staticmethod
+    def corpus(folder: Path, n: int, start: int = 0) -> Path:
+        folder.mkdir(exist_ok=True)
+        rng = np.random.default_rng(start)
+        words = [f"w{i}" for i in range(500)]
+        for d in range(start, start + n):
+            paragraphs = [" ".join(f"{' '.join(rng.choice(words, 8))}." for _ in range(4)) for _ in range(3)]
+            (folder / f"doc{d:03d}.txt").write_text(f"Document {d}\n\n" + "\n\n".join(paragraphs) + "\n")
+        return folder
+
+    @staticmethod
+    def centroids(index) -> np.ndarray:
+        quantizer = index.store.faiss_index.quantizer
+        return quantizer.reconstruct_n(0, quantizer.ntotal)
+
+    def test_ivf_adds_and_removes_without_retraining_until_it_grows(self, tmp_path, embedder):
+        import faiss
+
+        docs = self.corpus(tmp_path / "docs", 40)
+        s = load_settings(home=tmp_path / "h", embedder="hash-test", index_type="ivf", retrain_growth=1.5)
+        builder = make_builder(s, embedder)
+        builder.build([docs])
+        first = _load(s)
+        trained = first.manifest.store["trained_on"]
+        assert isinstance(first.store.faiss_index, faiss.IndexIVF) and trained == first.manifest.num_chunks
+        centroids = self.centroids(first)
+
+        builder.add([self.corpus(tmp_path / "more", 2, start=100)])
+        added = _load(s)
+        assert added.manifest.store["trained_on"] == trained  # not retrained
+        np.testing.assert_array_equal(self.centroids(added), centroids)
+        assert added.store.size == added.manifest.num_chunks > trained
+        _scores, rows = added.dense(added.vectors[-1], 1)
+        assert rows[0] == len(added.vectors) - 1  # the new chunk is found
+
+        builder.remove(["doc000"])
+        assert _load(s).manifest.store["trained_on"] == trained
+
+        builder.add([self.corpus(tmp_path / "many", 30, start=200)])  # past 1.5x: retrained
+        grown = _load(s)
+        assert grown.manifest.store["trained_on"] == grown.manifest.num_chunks > trained * 1.5
+
+    def test_hnsw_appends_added_documents(self, tmp_path, embedder, monkeypatch):
+        import index.stores
+
+        docs = self.corpus(tmp_path / "docs", 10)
+        s = load_settings(home=tmp_path / "h", embedder="hash-test", index_type="hnsw")
+        builder = make_builder(s, embedder)
+        builder.build([docs])
+        before = _load(s).manifest.num_chunks
+        built = []
+        monkeypatch.setattr(index.stores, "build_faiss", lambda *a: built.append(a) or None)
+        builder.add([self.corpus(tmp_path / "more", 1, start=100)])  # appended: no rebuild
+        after = _load(s)
+        assert not built and after.store.size == after.manifest.num_chunks > before
+        _scores, rows = after.dense(after.vectors[-1], 1)
+        assert rows[0] == len(after.vectors) - 1

@@ -1,0 +1,154 @@
+"""Time to the first checked text, through the API and the chat page, with the real models.
+
+Before answers streamed checked sentences, the first text a user could trust was the whole
+answer: drafts were replaced at the end. So the baseline, measured on the same requests, is
+the time to the complete answer; the figure is the time to the first checked piece.
+
+Also measured through the API: the next answer after four streams abandoned mid-answer, against
+a warm answer (each abandoned stream must stop its work at the next token).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from bench.measure import Row, Section, Stat
+from rag.assistant import Assistant
+
+ABANDONED = 4
+# the n-th answer shows text: a checked sentence under "checking…", or the finished answer
+FIRST_TEXT = """n => { const a = document.querySelectorAll('#chat .answer')[n];
+  return a && (!a.classList.contains('pending') || a.querySelector('p:not(.state)')); }"""
+
+
+@contextlib.contextmanager
+def api(assistant: Assistant) -> Iterator[str]:
+    import socket
+
+    import uvicorn
+
+    from rag.faces.server import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(assistant), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def stream_times(url: str, question: str, stop_after_first: bool = False) -> tuple[float, float]:
+    """Seconds to the first non-empty content piece and to the end of the stream."""
+    body = {"model": "news-rag", "stream": True, "messages": [{"role": "user", "content": question}]}
+    start = time.perf_counter()
+    first = None
+    with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=300) as response:
+        for line in response.iter_lines():
+            if not line.startswith("data:") or line.endswith("[DONE]"):
+                continue
+            event = json.loads(line[5:])
+            content = (event.get("choices") or [{}])[0].get("delta", {}).get("content")
+            if content and first is None:
+                first = time.perf_counter() - start
+                if stop_after_first:
+                    return first, first  # leaving: the server must stop this answer
+    end = time.perf_counter() - start
+    return (first if first is not None else end), end
+
+
+def page_times(assistant: Assistant, questions: list[str]) -> tuple[list[float], list[float]]:
+    """Click Ask to the first checked text in the bubble, and to the finished answer."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.app import CSS, build_app
+
+    app = build_app(assistant)
+    app.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True, css=CSS)
+    firsts, totals = [], []
+    try:
+        with sync_playwright() as p:
+            chromium = shutil.which("chromium") or "/usr/bin/chromium"
+            browser = p.chromium.launch(executable_path=chromium, args=["--headless=new", "--no-sandbox"])
+            page = browser.new_page()
+            page.goto(app.local_url, wait_until="domcontentloaded")
+            page.wait_for_selector("#question textarea", timeout=60_000)
+            for n, question in enumerate(questions):
+                page.fill("#question textarea", question)
+                start = time.perf_counter()
+                page.click("#ask")
+                page.wait_for_function(FIRST_TEXT, arg=n, timeout=300_000)
+                firsts.append(time.perf_counter() - start)
+                page.locator("#ask").wait_for(state="visible", timeout=300_000)
+                totals.append(time.perf_counter() - start)
+            browser.close()
+    finally:
+        app.close()
+    return firsts, totals
+
+
+def run(assistant: Assistant, questions: list[str]) -> Section:
+    assistant.ask(questions[0])  # warm: models loaded, caches filled
+    rows = []
+    with api(assistant) as url:
+        timed = [stream_times(url, q) for q in questions]
+        firsts, totals = Stat.of([t[0] for t in timed]), Stat.of([t[1] for t in timed])
+        rows.append(
+            Row(
+                "API: first checked text",
+                firsts,
+                "s",
+                "sooner than the whole answer",
+                firsts.median < totals.median,
+                totals,
+                "whole answer (before)",
+            )
+        )
+        warm = Stat.of([stream_times(url, q)[1] for q in questions[:3]])
+        for q in questions[:ABANDONED]:
+            stream_times(url, q, stop_after_first=True)
+        after = Stat.of([stream_times(url, questions[-1])[1]])
+        rows.append(
+            Row(
+                f"API: next answer after {ABANDONED} abandoned streams",
+                after,
+                "s",
+                "<= 2x a warm answer",
+                after.median <= 2 * warm.median,
+                warm,
+                "warm answer",
+            )
+        )
+    page_first, page_total = page_times(assistant, questions)
+    first, total = Stat.of(page_first), Stat.of(page_total)
+    rows.append(
+        Row(
+            "page: first checked text",
+            first,
+            "s",
+            "sooner than the whole answer",
+            first.median < total.median,
+            total,
+            "whole answer (before)",
+        )
+    )
+    return Section(
+        "Time to first checked text",
+        rows,
+        [f"{len(questions)} dev questions, default configuration (judge on), nothing else running."],
+    )
