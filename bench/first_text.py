@@ -23,6 +23,7 @@ from bench.measure import Row, Section, Stat
 from rag.assistant import Assistant
 
 ABANDONED = 4
+TARGET_S = 1.5  # first checked text, from the serving issue
 # the n-th answer shows text: a checked sentence under "checking…", or the finished answer
 FIRST_TEXT = """n => { const a = document.querySelectorAll('#chat .answer')[n];
   return a && (!a.classList.contains('pending') || a.querySelector('p:not(.state)')); }"""
@@ -113,8 +114,8 @@ def run(assistant: Assistant, questions: list[str]) -> Section:
                 "API: first checked text",
                 firsts,
                 "s",
-                "sooner than the whole answer",
-                firsts.median < totals.median,
+                f"< {TARGET_S} s warm",
+                firsts.median < TARGET_S,
                 totals,
                 "whole answer (before)",
             )
@@ -141,8 +142,8 @@ def run(assistant: Assistant, questions: list[str]) -> Section:
             "page: first checked text",
             first,
             "s",
-            "sooner than the whole answer",
-            first.median < total.median,
+            f"< {TARGET_S} s warm",
+            first.median < TARGET_S,
             total,
             "whole answer (before)",
         )

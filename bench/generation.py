@@ -202,6 +202,6 @@ def run(prompts: list[Prompt], settings) -> tuple[Section, dict[str, Runtime]]:
         "answers (10-30 tokens), where each reply's start and end weigh more.",
         "",
         '"same text" counts prompts where the runtime wrote exactly the fp32 answer; the dev-set '
-        "eval (eval/runs/) judges whether different words are worse answers.",
+        "eval (`python -m eval run`) judges whether different words are worse answers.",
     ]
     return section, runs
