@@ -10,48 +10,21 @@ a warm answer (each abandoned stream must stop its work at the next token).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 
 from bench.measure import Row, Section, Stat
 from rag.assistant import Assistant
+from rag.faces.server import create_app, serving_in_thread
 
 ABANDONED = 4
 TARGET_S = 1.5  # first checked text, from the serving issue
 # the n-th answer shows text: a checked sentence under "checking…", or the finished answer
 FIRST_TEXT = """n => { const a = document.querySelectorAll('#chat .answer')[n];
   return a && (!a.classList.contains('pending') || a.querySelector('p:not(.state)')); }"""
-
-
-@contextlib.contextmanager
-def api(assistant: Assistant) -> Iterator[str]:
-    import socket
-
-    import uvicorn
-
-    from rag.faces.server import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(assistant), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def stream_times(url: str, question: str, stop_after_first: bool = False) -> tuple[float, float]:
@@ -106,7 +79,7 @@ def page_times(assistant: Assistant, questions: list[str]) -> tuple[list[float],
 def run(assistant: Assistant, questions: list[str]) -> Section:
     assistant.ask(questions[0])  # warm: models loaded, caches filled
     rows = []
-    with api(assistant) as url:
+    with serving_in_thread(create_app(assistant)) as url:
         timed = [stream_times(url, q) for q in questions]
         firsts, totals = Stat.of([t[0] for t in timed]), Stat.of([t[1] for t in timed])
         rows.append(

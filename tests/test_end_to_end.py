@@ -51,10 +51,9 @@ def test_server_streams_a_cited_answer_with_the_real_models(real_assistant):
 
     from openai import OpenAI
 
-    from rag.faces.server import create_app
-    from tests.rag.test_server import running
+    from rag.faces.server import create_app, serving_in_thread
 
-    with running(create_app(real_assistant)) as url:
+    with serving_in_thread(create_app(real_assistant)) as url:
         client = OpenAI(base_url=f"{url}/v1", api_key="unused")
         started = time.monotonic()
         first = None

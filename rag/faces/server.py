@@ -18,13 +18,14 @@ What the server guards against:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
@@ -399,3 +400,29 @@ def check_exposure(host: str, token: str | None) -> None:
             f"refusing to serve on {host!r} without a token; pass --token or set RAG_API_TOKEN, "
             "or bind to 127.0.0.1"
         )
+
+
+@contextlib.contextmanager
+def serving_in_thread(app: ASGIApp, start_timeout_s: float = 20.0) -> Iterator[str]:
+    """Serve app on a free loopback port in a background thread and yield its URL: for tests
+    and benchmarks, which need the real HTTP path without a second process."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout_s
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the server did not start on 127.0.0.1:{port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

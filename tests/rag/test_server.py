@@ -1,34 +1,13 @@
 """The HTTP server, started on 127.0.0.1 and driven by the official openai client."""
 
-import contextlib
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 
 from rag.core.errors import GeneratorError, RagError
-from rag.faces.server import check_exposure, create_app
-from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q, FakeGenerator, free_port
-
-
-@contextlib.contextmanager
-def running(app):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+from rag.faces.server import check_exposure, create_app, serving_in_thread
+from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q, FakeGenerator
 
 
 @pytest.fixture
@@ -40,7 +19,7 @@ def hash_assistant(make_assistant):
 @pytest.fixture
 def server(hash_assistant):
     hash_assistant.generator.reply = "The SuperPoD Interconnect can link up to 15,000 graphics cards [1]."
-    with running(create_app(hash_assistant)) as url:
+    with serving_in_thread(create_app(hash_assistant)) as url:
         yield url
 
 
@@ -76,7 +55,7 @@ class TestOpenAIClient:
         from openai import OpenAI
 
         refusing = make_assistant(decide=True, refusal_model=refusing_model)
-        with running(create_app(refusing)) as url:
+        with serving_in_thread(create_app(refusing)) as url:
             r = OpenAI(base_url=f"{url}/v1", api_key="unused").chat.completions.create(
                 model="news-rag", messages=[{"role": "user", "content": "What did Qualcomm announce?"}]
             )
@@ -155,7 +134,7 @@ class TestHttp:
 
 class TestToken:
     def test_token_required_when_set(self, hash_assistant):
-        with running(create_app(hash_assistant, token="s3cret")) as url:
+        with serving_in_thread(create_app(hash_assistant, token="s3cret")) as url:
             assert httpx.get(f"{url}/v1/models").status_code == 401
             ok = httpx.get(f"{url}/v1/models", headers={"Authorization": "Bearer s3cret"})
             assert ok.status_code == 200
@@ -206,7 +185,9 @@ class TestLimits:
     def test_chunked_body_is_refused_as_soon_as_it_passes_the_limit(self, server):
         status, sent = send_chunked(server, "/v1/chat/completions", total=40_000_000)
         assert status == 413
-        assert sent < 1_000_000  # refused after the 50 kB limit, long before 40 MB arrived
+        # refused after the 50 kB limit, long before 40 MB arrived; what the client could send
+        # meanwhile is bounded by loopback socket buffers (a few MB) and by how busy the CPU is
+        assert sent < 10_000_000
         r = httpx.post(
             f"{server}/v1/chat/completions", json={"messages": [{"role": "user", "content": SUPERPOD_Q}]}
         )
@@ -277,7 +258,7 @@ class TestClientsThatLeave:
         model = SlowModel(self.REPLY)
         assistant = make_assistant(model)
         full = len(self.REPLY.split(" "))
-        with running(create_app(assistant)) as url:
+        with serving_in_thread(create_app(assistant)) as url:
             # four streaming clients that leave right after the headers, one mid-stream
             streams = []
             for _ in range(4):
