@@ -61,8 +61,8 @@ def nlp() -> Any:
     with _lock:
         if _nlp is None:
             start = time.perf_counter()
-            path = model_path()
-            with _without_torch():
+            with _without_torch():  # the model's package imports spaCy too
+                path = model_path()
                 import spacy
 
                 try:

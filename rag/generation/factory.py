@@ -40,4 +40,6 @@ def make_judge(settings) -> Judge | None:
         return None
     from rag.generation.backends.llamacpp import LlamaCppGenerator
 
-    return LlamaCppGenerator(settings.judge, settings.models_path, settings.threads, JUDGE_CONTEXT_TOKENS)
+    return LlamaCppGenerator(
+        settings.judge, settings.models_path, settings.threads, JUDGE_CONTEXT_TOKENS, mmap=False
+    )

@@ -26,12 +26,17 @@ NO = ("no", "No", " no", " No", "NO")
 class LlamaCppGenerator:
     concurrent = False
 
-    def __init__(self, name: str, models_dir: Path, threads: int = 0, context_tokens: int = 2048) -> None:
+    def __init__(
+        self, name: str, models_dir: Path, threads: int = 0, context_tokens: int = 2048, mmap: bool = True
+    ) -> None:
         self.name = name
         self.models_dir = Path(models_dir)
         # llama.cpp's own default is half the cores; on a 2-core laptop that leaves one idle
         self.threads = threads or os.cpu_count() or 1
         self.context_tokens = context_tokens
+        # mapped, the file's pages stay resident beside the copies llama.cpp repacks for the CPU:
+        # read instead, the 1.5B judge takes 1.28 GB rather than 1.89 GB, loading 0.4 s slower
+        self.mmap = mmap
         self._llm = None
         self._chat = False
 
@@ -54,6 +59,7 @@ class LlamaCppGenerator:
                 n_ctx=self.context_tokens,
                 n_threads=self.threads,
                 n_threads_batch=self.threads,
+                use_mmap=self.mmap,
                 seed=0,
                 verbose=False,
             )
