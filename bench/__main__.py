@@ -8,9 +8,11 @@ performance issue with its measured figure, written to bench/results.md.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import re
+import shutil
 import tempfile
 import time
 from functools import cache
@@ -37,6 +39,7 @@ def workspace(**overrides) -> Path:
     from rag.assistant import Assistant
 
     folder = Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # left in /tmp by every run otherwise
     Assistant(settings().model_copy(update={"index_dir": folder / "index", **overrides})).build_index()
     return folder / "index"
 
