@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embedding.batching import length_sorted, mean_pooled
+
 SQRT_HALF = math.sqrt(0.5)  # Python floats keep float32 arrays float32 (numpy scalars would not)
 
 
@@ -89,9 +91,7 @@ class NumpyBert:
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad less
-        for lo in range(0, len(texts), batch_size):
-            rows = order[lo : lo + batch_size]
+        for rows in length_sorted(texts, batch_size):
             out[rows] = self._batch([texts[i] for i in rows])
         return out
 
@@ -137,5 +137,4 @@ class NumpyBert:
         bias = ((1.0 - mask) * float(np.finfo(np.float32).min))[:, None, None, :]
         for i in range(self.layers):
             x = self._layer(x, bias, f"encoder.layer.{i}.")
-        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return mean_pooled(x, mask)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.core.errors import ModelLoadError
+from rag.embedding.batching import length_sorted
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 log = logging.getLogger(__name__)
@@ -189,12 +190,10 @@ class Embedder:
             return encoder.encode(texts, self.batch_size, max_tokens)
         from tqdm import tqdm
 
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # sorted once, over every text
         out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-        step = self.batch_size * PROGRESS_BATCHES
         with tqdm(total=len(texts), desc="embedding", unit="text") as bar:
-            for lo in range(0, len(texts), step):
-                rows = order[lo : lo + step]
+            # sorted once over every text; each slice is sorted again (a no-op) inside encode
+            for rows in length_sorted(texts, self.batch_size * PROGRESS_BATCHES):
                 out[rows] = encoder.encode([texts[i] for i in rows], self.batch_size, max_tokens)
                 bar.update(len(rows))
         return out

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.core.errors import ModelLoadError
+from rag.embedding.batching import length_sorted, mean_pooled
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,7 @@ class OpenVinoMiniLM:
     def encode(self, texts: list[str], batch_size: int = 16, max_tokens: int | None = None) -> np.ndarray:
         self.tokenizer.enable_truncation(max_length=max_tokens or self.max_tokens)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad less
-        for lo in range(0, len(texts), batch_size):
-            rows = order[lo : lo + batch_size]
+        for rows in length_sorted(texts, batch_size):
             out[rows] = self._batch([texts[i] for i in rows])
         return out
 
@@ -89,7 +88,4 @@ class OpenVinoMiniLM:
         enc = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        states = self._request.infer({"input_ids": ids, "attention_mask": mask})[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (states * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return mean_pooled(self._request.infer({"input_ids": ids, "attention_mask": mask})[0], mask)
