@@ -81,6 +81,7 @@ class Plan:
     evidence: list[Evidence]
     signals: Signals
     missing: list[str]  # the question's names that no retrieved passage mentions, as written
+    retrieved: Haystack  # the retrieved passages' text, normalised once for name and number checks
     answer: Answer | None = None  # already final (refusal, premise, conflict), or None to generate
     prompt: Prompt | None = None
     passages: dict[int, Chunk] | None = None
@@ -310,13 +311,14 @@ class Answerer:
         vector = self.retriever.embed_query(standalone.text)
         hits = self.retriever.run(standalone.text, top_k=top_k, query_vector=vector)
         evidence = self.scorer.run(standalone.text, hits, vector)
-        passages = Haystack(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits))
-        missing = [n for n in standalone.names if not passages.mentions(n)]
-        plan = Plan(standalone, hits, evidence, self._signals(standalone, evidence, missing), missing)
+        retrieved = Haystack(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits))
+        missing = [n for n in standalone.names if not retrieved.mentions(n)]
+        signals = self._signals(standalone, evidence, missing)
+        plan = Plan(standalone, hits, evidence, signals, missing, retrieved)
         if not evidence:
             plan.answer = self.composer.refusal(question, missing)
             return plan
-        if self.options.premise_checks and (issue := self.premise.run(standalone, passages, evidence)):
+        if self.options.premise_checks and (issue := self.premise.run(standalone, retrieved, evidence)):
             plan.answer = self.composer.premise(question, issue.unsupported, _part(issue.evidence))
             return plan
         if claims := self.conflicts.run(standalone, evidence):
@@ -398,10 +400,9 @@ class Answerer:
 
     def _invents(self, raw: str, plan: Plan) -> bool:
         """The model's reply states a number or a name that no retrieved passage holds."""
-        passages = Haystack(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in plan.hits))
         text = MARKER.sub("", raw)
-        return bool(numbers(text) - passages.numbers) or any(
-            not passages.mentions(n) for n in names_in(nlp()(text))
+        return bool(numbers(text) - plan.retrieved.numbers) or any(
+            not plan.retrieved.mentions(n) for n in names_in(nlp()(text))
         )
 
     def _other_parts(self, plan: Plan, build: AnswerBuilder) -> list[Part]:
