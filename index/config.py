@@ -73,7 +73,7 @@ class IndexConfig:
             embed_title=settings.embed_title,
             embed_sentences=settings.embed_sentences,
             sentence_max_tokens=settings.sentence_max_tokens,
-            max_file_bytes=int(settings.max_file_mb * 1e6),
+            max_file_bytes=settings.max_file_bytes,
             store=settings.store,
             index_type=settings.index_type,
             auto_flat_max=settings.auto_flat_max,

@@ -132,7 +132,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     # a model server serves the model it was started with; local backends can swap packaged ones
     packaged = [] if settings.backend == "openai" else list(PACKAGED_GENERATORS)
     generators = list(dict.fromkeys([settings.generator, *packaged, "extractive"]))
-    max_bytes = int(settings.max_file_mb * 1e6)
+    max_bytes = settings.max_file_bytes
     # one answer at a time with a local model: the rest wait in Gradio's queue, from which a
     # closed tab simply drops out
     answering = settings.ui_concurrency if getattr(assistant.generator, "concurrent", False) else 1
@@ -213,7 +213,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         if not files:
             return "Choose one or more files first.", gr.update(), gr.update(), gr.update(), None
         saved, lines, rejected = [], [], []
-        folder = settings.home / "uploads"
+        folder = settings.uploads_path
         for f in progress.tqdm(files, desc="checking files"):
             path = Path(f)
             try:

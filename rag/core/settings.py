@@ -193,6 +193,14 @@ class Settings(BaseSettings):
     def models_path(self) -> Path:
         return self.models_dir or self.home / "models"
 
+    @property
+    def uploads_path(self) -> Path:
+        return self.home / "uploads"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1e6)
+
     @classmethod
     def settings_customise_sources(
         cls,

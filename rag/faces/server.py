@@ -185,8 +185,8 @@ async def _watch(request: Request, cancel: threading.Event) -> None:
 def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
     settings = assistant.settings
     app = FastAPI(title="news-rag", version="1", docs_url="/docs")
-    max_upload = int(settings.max_file_mb * 1e6)
-    uploads = settings.home / "uploads"
+    max_upload = settings.max_file_bytes
+    uploads = settings.uploads_path
     expected = f"Bearer {token}".encode() if token else None
 
     def limit_for(path: str) -> int:
