@@ -38,7 +38,9 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+        # memory-mapped: a query reads the postings of its few terms, so start-up need not read
+        # them all (they grow with the corpus)
+        return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in index order."""

@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
+from index.chunk_table import REBUILD_HINT, ChunkTable
 from index.config import IndexConfig
 from index.stats import CorpusStats
 from index.stores import VectorStore, create_store, drop_store, open_store
@@ -40,7 +42,6 @@ from rag.core.types import Chunk, Document, Sentence
 log = logging.getLogger(__name__)
 
 FORMAT = "news-rag-index v1"
-REBUILD_HINT = "run `python -m rag index build --rebuild` to rebuild it"
 
 
 @dataclass
@@ -86,7 +87,7 @@ class SearchIndex:
 
     manifest: Manifest
     documents: dict[str, Document]
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]  # a ChunkTable when loaded: rows are parsed on first read
     vectors: np.ndarray
     store: VectorStore
     # one vector per distinct sentence (doc_id, start), in sentence_table order; None when the
@@ -167,7 +168,7 @@ class IndexStore:
         folder = self.current_dir()
         try:
             documents = {d["doc_id"]: Document(**d) for d in _read_jsonl(folder / "documents.jsonl")}
-            chunks = [Chunk.from_dict(c) for c in _read_jsonl(folder / "chunks.jsonl")]
+            chunks = ChunkTable.read(folder / "chunks.jsonl")
             vectors = np.load(folder / "vectors.npy")
             sentences = folder / "sentences.npy"
             # memory-mapped: an answer touches a few dozen rows; at a million chunks the whole
@@ -287,7 +288,7 @@ class _NamedLock(FileLock):
         return self
 
 
-def sentence_table(chunks: list[Chunk]) -> dict[tuple[str, int], Sentence]:
+def sentence_table(chunks: Sequence[Chunk]) -> dict[tuple[str, int], Sentence]:
     """Each distinct sentence once (overlapping chunks share some), in first-seen order."""
     table: dict[tuple[str, int], Sentence] = {}
     for chunk in chunks:
