@@ -51,7 +51,7 @@ class Assistant:
         self.store = IndexStore(settings.index_path)
         self.embedder = embedder or make_embedder(settings)
         self.generator = generator if generator is not None else make_generator(settings)
-        self.judge = make_judge(settings)
+        self.judge = make_judge(settings, self.generator)
         self.prompts = PromptLibrary(settings.prompts_dir)
         self._index: SearchIndex | None = None
         self._retriever: Retriever | None = None

@@ -74,3 +74,25 @@ def test_server_streams_a_cited_answer_with_the_real_models(real_assistant):
         )
     assert "15,000" in text and "Sources:" in text
     assert last.model_extra["citations"][0]["doc_id"] == SUPERPOD_DOC
+
+
+def test_the_judge_keeps_its_system_prompt_and_scores_alike(real_assistant):
+    """A judge call keeps the system prompt evaluated for the next, and scores as a call from an
+    empty cache does: decisions do not depend on what was judged before."""
+    from rag.generation.base import Prompt
+
+    judge = real_assistant.judge
+    question = "Which group may administer printer queues?"
+    texts = ["lpadmin: members of this group can add or delete printers.", "The cat sat on the mat."]
+
+    def prompt(text: str) -> Prompt:
+        user = f"Text: {text}\nQuestion: {question}\nDoes the text answer it?"
+        return Prompt(user=user, system="Reply yes or no.")
+
+    chained = [judge.yes_odds(prompt(t)) for t in texts]
+    assert judge._kept  # the system prompt stayed evaluated
+    fresh = []
+    for t in texts:
+        judge._kept = []
+        fresh.append(judge.yes_odds(prompt(t)))
+    assert chained == fresh and chained[0] > chained[1]

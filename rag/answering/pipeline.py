@@ -42,6 +42,14 @@ PREAMBLE = re.compile(
     r"^(?:based on|according to) (?:the )?(?:information|passages?|text|context|documents?)[^,]*,\s*",
     re.IGNORECASE,
 )
+# Small models loop on a phrase ("$10 billion $10 billion $10 billion") despite the repeat
+# penalty: a run of two or more words said again at once is read once.
+LOOP = re.compile(r"(?<!\S)((?:[^\s.!?\[\]]+[\s,;]+)+?[^\s.!?\[\]]+)(?:[\s,;]+\1(?!\w))+")
+
+
+def _reply(raw: str) -> str:
+    """The model's reply without boilerplate openings and phrase loops."""
+    return LOOP.sub(r"\1", PREAMBLE.sub("", raw.lstrip()))
 
 
 @dataclass(frozen=True)
@@ -192,7 +200,7 @@ class Answerer:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("the caller went away; the answer was stopped")
                 raw += token
-                pieces = split_answer(PREAMBLE.sub("", raw.lstrip()))
+                pieces = split_answer(_reply(raw))
                 for text, markers in pieces[done:-1]:  # the last piece may still be growing
                     done += 1
                     shown = self._show(text, markers, plan, build, checked, decided, raw)
@@ -214,7 +222,7 @@ class Answerer:
             close = getattr(tokens, "close", None)
             if close is not None:
                 close()  # stops llama.cpp at this token, whatever made us leave
-        raw = PREAMBLE.sub("", raw.strip()).strip()
+        raw = _reply(raw).strip()
         for text, markers in split_answer(raw)[done:]:
             shown = self._show(text, markers, plan, build, checked, decided, raw)
             if shown is None:

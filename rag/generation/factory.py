@@ -34,12 +34,15 @@ def make_generator(settings) -> Generator | None:
 JUDGE_CONTEXT_TOKENS = 1024  # a title, two sentences and a question
 
 
-def make_judge(settings) -> Judge | None:
-    """The local model that judges whether an answer's cited text answers the question, or None."""
+def make_judge(settings, generator: Generator | None = None) -> Judge | None:
+    """The local model that judges whether an answer's cited text answers the question, or None.
+    When the generator is that same model through llama.cpp, it judges too: one copy in memory."""
     if settings.judge in EXTRACTIVE:
         return None
     from rag.generation.backends.llamacpp import LlamaCppGenerator
 
+    if isinstance(generator, LlamaCppGenerator) and generator.name == settings.judge:
+        return generator
     return LlamaCppGenerator(
         settings.judge, settings.models_path, settings.threads, JUDGE_CONTEXT_TOKENS, mmap=False
     )

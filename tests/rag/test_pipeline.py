@@ -173,3 +173,8 @@ class TestFollowUps:
             "How much does he say it spends on research?", history=history
         )
         assert a.rewritten_question == "How much does Ren Zhengfei say Huawei spends on research?"
+
+
+def test_a_looping_reply_is_read_once(hash_assistant):
+    a = ask(hash_assistant, "15,000 graphics cards 15,000 graphics cards 15,000 graphics cards [1]")
+    assert a.mode == "located" and a.answer.startswith("15,000 graphics cards: “")

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from rag.core.errors import GeneratorError, ModelLoadError
@@ -39,6 +40,7 @@ class LlamaCppGenerator:
         self.mmap = mmap
         self._llm = None
         self._chat = False
+        self._kept: list[int] = []  # the judge's system prompt, when it is what the cache holds
 
     def warm_up(self) -> None:
         if self._llm is not None:
@@ -86,39 +88,62 @@ class LlamaCppGenerator:
     def yes_odds(self, prompt: Prompt) -> float:
         """Log-odds that the reply to this prompt starts with "yes" rather than "no".
 
-        One forward pass over the whole prompt, from an empty cache every time: reusing a cached
-        prefix splits the prefill differently, and on a close call that float noise could flip a
-        decision between two runs of the same question. Logits are read for the last position
-        only (logits_all would hold context x vocabulary floats, about 1.2 GB at 2,048 tokens)."""
+        The prompt is evaluated in two fixed segments: what comes before the user's message (the
+        system prompt, the same for every call, so kept in the cache from the previous call),
+        then the rest. The split is the same whatever the cache held, because a different split
+        changes the float results, and on a close call that noise could flip a decision between
+        two runs of the same question. Logits are read for the last position only (logits_all
+        would hold context x vocabulary floats, about 1.2 GB at 2,048 tokens)."""
         import numpy as np
 
         self.warm_up()
         llm = self._llm
-        llm.reset()
+        tokens = self._tokens(prompt)
+        head = self._head(prompt, tokens)
         try:
-            llm.eval(self._tokens(prompt))
+            if head and self._kept == tokens[:head]:
+                llm.n_tokens = head  # eval() drops the cache beyond this point
+            else:
+                llm.reset()
+                if head:
+                    llm.eval(tokens[:head])
+            self._kept = tokens[:head]
+            llm.eval(tokens[head:])
         except (ValueError, RuntimeError) as exc:
+            self._kept = []
             raise GeneratorError(f"llama.cpp refused the prompt ({exc}); raise context_tokens") from None
         logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
         top = logits.max()
         mass = {word: np.exp(logits[list(ids)] - top).sum() for word, ids in self._answers.items()}
         return float(np.log(mass["yes"]) - np.log(mass["no"]))
 
-    def _tokens(self, prompt: Prompt) -> list[int]:
+    def _head(self, prompt: Prompt, tokens: list[int]) -> int:
+        """How many of the prompt's tokens come before the user's message (0 if unclear)."""
+        mark = "\x00"  # where the user's message starts, once the chat template has wrapped it
+        text, bos = self._text(replace(prompt, user=mark, completion=None))
+        if mark not in text:
+            return 0
+        # less its last token, which may merge with what follows
+        ids = self._llm.tokenize(text[: text.find(mark)].encode("utf-8"), add_bos=bos, special=True)[:-1]
+        return len(ids) if 0 < len(ids) < len(tokens) and tokens[: len(ids)] == ids else 0
+
+    def _text(self, prompt: Prompt) -> tuple[str, bool]:
+        """The prompt as the model reads it, and whether a BOS token goes before it."""
         if self._chat:
             formatted = self._formatter(messages=prompt.messages())
-            return self._llm.tokenize(
-                formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
-            )
-        return self._llm.tokenize(
-            (prompt.completion or prompt.user).encode("utf-8"), add_bos=True, special=True
-        )
+            return formatted.prompt, not formatted.added_special
+        return prompt.completion or prompt.user, True
+
+    def _tokens(self, prompt: Prompt) -> list[int]:
+        text, bos = self._text(prompt)
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=bos, special=True)
 
     def _first_tokens(self, words: tuple[str, ...]) -> set[int]:
         return {self._llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in words}
 
     def stream(self, prompt: Prompt, max_new_tokens: int, usage: Usage | None = None) -> Iterator[str]:
         self.warm_up()
+        self._kept = []  # generating overwrites the cache
         options = {
             "max_tokens": max_new_tokens,
             "temperature": 0.0,  # greedy: the same question gets the same answer
