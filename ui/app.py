@@ -384,8 +384,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         events = []
         for trigger in (question.submit, ask.click):
             event = trigger(start, [question, chat, busy], taken, api_name=False, queue=False)
+            # the bubble shows its own "checking…" state; Gradio's overlay would cover the chat,
+            # and its timer repaints ten times a second, CPU the model needs on two cores
             answer_event = event.success(
-                respond, flow, [chat, turns], api_name=False, concurrency_limit=answering
+                respond,
+                flow,
+                [chat, turns],
+                api_name=False,
+                concurrency_limit=answering,
+                show_progress="hidden",
             )
             answer_event.then(finished, None, [busy, ask, stop_btn], api_name=False, queue=False)
             events.append(answer_event)
