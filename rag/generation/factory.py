@@ -42,6 +42,7 @@ def make_judge(settings, generator: Generator | None = None) -> Judge | None:
     from rag.generation.backends.llamacpp import LlamaCppGenerator
 
     if isinstance(generator, LlamaCppGenerator) and generator.name == settings.judge:
+        generator.mmap = False  # read, as any judge is (not loaded yet: loading is lazy)
         return generator
     return LlamaCppGenerator(
         settings.judge, settings.models_path, settings.threads, JUDGE_CONTEXT_TOKENS, mmap=False

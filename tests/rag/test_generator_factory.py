@@ -8,7 +8,8 @@ def test_a_writer_that_is_also_the_judge_is_loaded_once(tmp_path):
         home=tmp_path, generator="qwen2.5-coder-1.5b-instruct", judge="qwen2.5-coder-1.5b-instruct"
     )
     writer = make_generator(same)
-    assert make_judge(same, writer) is writer
+    assert writer.mmap is True
+    assert make_judge(same, writer) is writer and writer.mmap is False  # read into memory, as judges are
 
 
 def test_a_different_judge_is_its_own_model_read_into_memory(tmp_path):
