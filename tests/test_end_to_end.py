@@ -96,3 +96,21 @@ def test_the_judge_keeps_its_system_prompt_and_scores_alike(real_assistant):
         judge._kept = []
         fresh.append(judge.yes_odds(prompt(t)))
     assert chained == fresh and chained[0] > chained[1]
+
+
+def test_an_answer_does_not_depend_on_the_question_asked_before(real_assistant):
+    """The writer reads every prompt in the same segments, whatever its cache held."""
+    from rag.generation.base import Prompt
+
+    writer = real_assistant.generator
+    system = "Answer in one short sentence."
+
+    def reply(question: str) -> str:
+        return writer.generate(Prompt(user=question, system=system), 24)
+
+    question = "Name three uses of copper."
+    writer._kept = []
+    writer._llm.reset()
+    fresh = reply(question)
+    reply("Name three uses of copper in houses.")  # shares a long prefix with the question
+    assert reply(question) == fresh

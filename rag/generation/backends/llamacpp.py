@@ -40,7 +40,7 @@ class LlamaCppGenerator:
         self.mmap = mmap
         self._llm = None
         self._chat = False
-        self._kept: list[int] = []  # the judge's system prompt, when it is what the cache holds
+        self._kept: list[int] = []  # the prompt head the cache starts with (see _prime)
 
     def warm_up(self) -> None:
         if self._llm is not None:
@@ -88,26 +88,15 @@ class LlamaCppGenerator:
     def yes_odds(self, prompt: Prompt) -> float:
         """Log-odds that the reply to this prompt starts with "yes" rather than "no".
 
-        The prompt is evaluated in two fixed segments: what comes before the user's message (the
-        system prompt, the same for every call, so kept in the cache from the previous call),
-        then the rest. The split is the same whatever the cache held, because a different split
-        changes the float results, and on a close call that noise could flip a decision between
-        two runs of the same question. Logits are read for the last position only (logits_all
-        would hold context x vocabulary floats, about 1.2 GB at 2,048 tokens)."""
+        Logits are read for the last position only (logits_all would hold context x vocabulary
+        floats, about 1.2 GB at 2,048 tokens)."""
         import numpy as np
 
         self.warm_up()
         llm = self._llm
         tokens = self._tokens(prompt)
-        head = self._head(prompt, tokens)
         try:
-            if head and self._kept == tokens[:head]:
-                llm.n_tokens = head  # eval() drops the cache beyond this point
-            else:
-                llm.reset()
-                if head:
-                    llm.eval(tokens[:head])
-            self._kept = tokens[:head]
+            head = self._prime(prompt, tokens)
             llm.eval(tokens[head:])
         except (ValueError, RuntimeError) as exc:
             self._kept = []
@@ -116,6 +105,25 @@ class LlamaCppGenerator:
         top = logits.max()
         mass = {word: np.exp(logits[list(ids)] - top).sum() for word, ids in self._answers.items()}
         return float(np.log(mass["yes"]) - np.log(mass["no"]))
+
+    def _prime(self, prompt: Prompt, tokens: list[int]) -> int:
+        """Leave the cache holding the prompt's head (the system prompt, the same for every call)
+        and nothing after it; returns the head's length.
+
+        A prompt is always evaluated in the same two segments, the head and the rest, whatever
+        the cache held: llama.cpp's own reuse of the longest common prefix with the previous
+        prompt split it differently after each question, and the float noise of another split
+        changed greedy answers and judged scores with the question asked before."""
+        llm = self._llm
+        head = self._head(prompt, tokens)
+        if head and self._kept == tokens[:head]:
+            llm.n_tokens = head  # eval() drops the cache beyond this point
+        else:
+            llm.reset()
+            if head:
+                llm.eval(tokens[:head])
+        self._kept = tokens[:head]
+        return head
 
     def _head(self, prompt: Prompt, tokens: list[int]) -> int:
         """How many of the prompt's tokens come before the user's message (0 if unclear)."""
@@ -143,7 +151,7 @@ class LlamaCppGenerator:
 
     def stream(self, prompt: Prompt, max_new_tokens: int, usage: Usage | None = None) -> Iterator[str]:
         self.warm_up()
-        self._kept = []  # generating overwrites the cache
+        tokens = self._tokens(prompt)
         options = {
             "max_tokens": max_new_tokens,
             "temperature": 0.0,  # greedy: the same question gets the same answer
@@ -152,6 +160,7 @@ class LlamaCppGenerator:
             "stream": True,
         }
         try:
+            self._prime(prompt, tokens)  # llama-cpp-python reuses the primed head, reads the rest
             if self._chat:
                 chunks = self._llm.create_chat_completion(messages=prompt.messages(), **options)
                 pieces = (c["choices"][0]["delta"].get("content") or "" for c in chunks)
@@ -163,7 +172,7 @@ class LlamaCppGenerator:
                 reply += piece
                 yield piece
             if usage is not None:
-                usage.prompt_tokens += len(self._tokens(prompt))
+                usage.prompt_tokens += len(tokens)
                 usage.completion_tokens += len(self._llm.tokenize(reply.encode("utf-8"), add_bos=False))
         except ValueError as exc:  # e.g. the prompt does not fit the context window
             raise GeneratorError(f"llama.cpp refused the prompt ({exc}); raise context_tokens") from None
