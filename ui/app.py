@@ -172,6 +172,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             for item in current.stream(
                 message, history, top_k=int(top_k), verify=bool(verify), cancel=cancel
             ):
+                if cancel.is_set():
+                    return  # stopped: a late update must not overwrite "Stopped."
                 if isinstance(item, Answer):
                     answer = item
                 else:

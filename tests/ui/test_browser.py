@@ -171,7 +171,9 @@ def test_removal_asks_first_names_the_title_and_can_be_undone(page):
     dropdown = page.locator("#remove-id input")
     assert dropdown.input_value() == ""  # nothing chosen in advance
     page.click("#remove")
-    assert "Pick a document" in page.locator("#doc-status").inner_text()
+    page.wait_for_function(  # the reply comes back from the server: wait for it, do not race it
+        "document.querySelector('#doc-status').innerText.includes('Pick a document')", timeout=10_000
+    )
     dropdown.click()
     page.get_by_role(
         "option", name=f"Huawei’s New AI Infrastructure Challenges Nvidia in China ({SUPERPOD_DOC})"
