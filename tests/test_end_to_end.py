@@ -99,18 +99,20 @@ def test_the_judge_keeps_its_system_prompt_and_scores_alike(real_assistant):
 
 
 def test_an_answer_does_not_depend_on_the_question_asked_before(real_assistant):
-    """The writer reads every prompt in the same segments, whatever its cache held."""
-    from rag.generation.base import Prompt
-
+    """The writer reads every prompt in the same segments, whatever its cache held. When
+    llama-cpp-python reused the previous prompt from its cache instead, these three questions,
+    each asked twice in a row, got a different reply the second time."""
     writer = real_assistant.generator
-    system = "Answer in one short sentence."
-
-    def reply(question: str) -> str:
-        return writer.generate(Prompt(user=question, system=system), 24)
-
-    question = "Name three uses of copper."
-    writer._kept = []
-    writer._llm.reset()
-    fresh = reply(question)
-    reply("Name three uses of copper in houses.")  # shares a long prefix with the question
-    assert reply(question) == fresh
+    writer.warm_up()
+    questions = [
+        "Where will the intelligent computing center funded by Huawei's autonomous driving "
+        "investment be built?",
+        "What did the U.S. Commerce Department say about using Ascend chips?",
+        "Who said Huawei is using clusters of smaller chips to reach Nvidia-level performance?",
+    ]
+    for question in questions:
+        prompt = real_assistant.answerer.plan(question).prompt
+        writer._kept = []
+        writer._llm.reset()
+        fresh = writer.generate(prompt, 60)
+        assert writer.generate(prompt, 60) == fresh, question  # the same prompt straight after itself
