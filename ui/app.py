@@ -72,21 +72,31 @@ class Pages:
 
 
 class Answers:
-    """Each session's running answer, so Stop and a closed tab can cancel it."""
+    """Each session's answer, from the moment its question is taken, so Stop and a closed tab
+    can cancel it while it waits in the queue as well as while it is written."""
 
     def __init__(self) -> None:
         self._cancel: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
-    def start(self, session: str) -> threading.Event:
+    def start(self, session: str) -> None:
         with self._lock:
-            self._cancel[session] = event = threading.Event()
-        return event
+            self._cancel[session] = threading.Event()
+
+    def take(self, session: str) -> threading.Event:
+        """The cancel event of the answer about to be written, set already if stopped in the queue."""
+        with self._lock:
+            return self._cancel.setdefault(session, threading.Event())
 
     def stop(self, session: str) -> None:
         with self._lock:
-            if event := self._cancel.pop(session, None):
+            if event := self._cancel.get(session):
                 event.set()
+
+    def done(self, session: str, event: threading.Event) -> None:
+        with self._lock:
+            if self._cancel.get(session) is event:
+                del self._cancel[session]
 
 
 def _examples(assistant: Assistant) -> list[str]:
@@ -143,7 +153,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def table() -> list[list[Any]]:
         return [[d["title"], d["id"], d["chunks"]] for d in _documents(assistant)]
 
-    def start(message: str, chat: list[dict[str, Any]], busy: bool):
+    def start(message: str, chat: list[dict[str, Any]], busy: bool, request: gr.Request):
         """Take the question: into the chat, out of the box; Ask becomes Stop."""
         message = (message or "").strip()
         if busy or not message:
@@ -151,6 +161,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 gr.Warning("Type a question about the documents first.")
             # a silent failure: nothing changes and the answer chain after this does not run
             raise gr.Error("not taken", visible=False, print_exception=False)
+        answers.start(request.session_hash or "")
         chat = [*chat, {"role": "user", "content": question_html(message)}]
         chat.append({"role": "assistant", "content": pending_html("", True)})
         return "", chat, True, message, gr.update(visible=False), gr.update(visible=True)
@@ -166,39 +177,50 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     ):
         history = [{"question": t["question"], "answer": t["record"]["answer"]} for t in turns] or None
         current = pages.get(generator)
-        cancel = answers.start(request.session_hash or "")
-        shown, answer = "", None
+        session = request.session_hash or ""
+        cancel = answers.take(session)
         try:
-            for item in current.stream(
-                message, history, top_k=int(top_k), verify=bool(verify), cancel=cancel
-            ):
-                if cancel.is_set():
-                    return  # stopped: a late update must not overwrite "Stopped."
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    shown += item
-                    chat[-1] = {"role": "assistant", "content": pending_html(shown, bool(verify))}
+            shown, answer = "", None
+            if not cancel.is_set():  # stopped while it waited in the queue
+                try:
+                    for item in current.stream(
+                        message, history, top_k=int(top_k), verify=bool(verify), cancel=cancel
+                    ):
+                        if cancel.is_set():
+                            break
+                        if isinstance(item, Answer):
+                            answer = item
+                        else:
+                            shown += item
+                            chat[-1] = {"role": "assistant", "content": pending_html(shown, bool(verify))}
+                            yield chat, turns
+                except Cancelled:
+                    pass
+                except RagError as exc:
+                    chat[-1] = {"role": "assistant", "content": notice_html(f"❗ {exc}")}
                     yield chat, turns
-        except Cancelled:
-            return
-        except RagError as exc:
-            chat[-1] = {"role": "assistant", "content": notice_html(f"❗ {exc}")}
-            yield chat, turns
-            return
-        assert answer is not None
-        chunks = {c.chunk_id: c for c in current.index.chunks_by_id(c.chunk_id for c in answer.citations)}
-        chat[-1] = {"role": "assistant", "content": answer_html(answer, len(turns) + 1, chunks)}
-        yield chat, [*turns, {"question": message, "record": answer.to_dict()}]
+                    return
+            if cancel.is_set():
+                # the answer's own last update, so none still on its way can overwrite "Stopped."
+                chat[-1] = {"role": "assistant", "content": notice_html("Stopped.")}
+                yield chat, turns
+                return
+            assert answer is not None
+            chunks = {c.chunk_id: c for c in current.index.chunks_by_id(c.chunk_id for c in answer.citations)}
+            chat[-1] = {"role": "assistant", "content": answer_html(answer, len(turns) + 1, chunks)}
+            yield chat, [*turns, {"question": message, "record": answer.to_dict()}]
+        finally:
+            answers.done(session, cancel)
 
     def stop(chat: list[dict[str, Any]], request: gr.Request):
+        """Shows "Stopped." at once; Ask comes back when the answer has let go of the model."""
         answers.stop(request.session_hash or "")
         if chat and chat[-1]["role"] == "assistant" and 'class="answer pending"' in str(chat[-1]["content"]):
             chat = [*chat[:-1], {"role": "assistant", "content": notice_html("Stopped.")}]
-        return chat, False, gr.update(visible=True), gr.update(visible=False)
+        return chat, gr.update(interactive=False)
 
     def finished():
-        return False, gr.update(visible=True), gr.update(visible=False)
+        return False, gr.update(visible=True), gr.update(visible=False, interactive=True)
 
     def new_conversation():
         return [], [], gr.update(value=None, visible=False), "", False
@@ -383,7 +405,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         taken = [question, chat, busy, pending, ask, stop_btn]
         flow = [pending, chat, turns, top_k, generator, verify]
-        events = []
         for trigger in (question.submit, ask.click):
             event = trigger(start, [question, chat, busy], taken, api_name=False, queue=False)
             # the bubble shows its own "checking…" state; Gradio's overlay would cover the chat,
@@ -397,8 +418,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 show_progress="hidden",
             )
             answer_event.then(finished, None, [busy, ask, stop_btn], api_name=False, queue=False)
-            events.append(answer_event)
-        stop_btn.click(stop, [chat], [chat, busy, ask, stop_btn], cancels=events, api_name=False, queue=False)
+        # no `cancels=`: killing the answer's task would leave an update already on its way free to
+        # overwrite "Stopped."; the cancel event stops the model at its next token instead
+        stop_btn.click(stop, [chat], [chat, stop_btn], api_name=False, queue=False)
         reset = [chat, turns, export_file, question, busy]
         new.click(new_conversation, None, reset, api_name=False, queue=False)
         chat.clear(new_conversation, None, reset, api_name=False, queue=False)

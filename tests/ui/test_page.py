@@ -38,3 +38,17 @@ def test_sessions_do_not_share_history(page):
     other = b.predict("How many graphics cards can it link?", 5, generator, True, api_name="/ask")
     assert other["answer"]["rewritten_question"] is None  # b's session has no history to follow
     assert (second["turn"], other["turn"]) == (2, 1)
+
+
+def test_a_stop_before_the_answer_ran_still_stops_it():
+    from ui.app import Answers
+
+    answers = Answers()
+    answers.start("s")
+    answers.stop("s")  # pressed while the answer waited in the queue
+    first = answers.take("s")
+    assert first.is_set()
+    answers.done("s", first)
+    answers.start("s")
+    assert not answers.take("s").is_set()  # the next question is not stopped too
+    answers.stop("other")  # a session with nothing running: nothing to stop, no error
