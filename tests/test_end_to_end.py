@@ -116,3 +116,17 @@ def test_an_answer_does_not_depend_on_the_question_asked_before(real_assistant):
         writer._llm.reset()
         fresh = writer.generate(prompt, 60)
         assert writer.generate(prompt, 60) == fresh, question  # the same prompt straight after itself
+
+
+def test_the_writer_opens_with_words_not_a_citation_marker(real_assistant):
+    """Shown passages as "[1] text", the 0.5B model copied that shape: these questions got
+    "[1] [2] [3]" and nothing else, which no check can accept. A marker is never a valid first
+    token, so the model now starts with the answer."""
+    writer = real_assistant.generator
+    for question in (
+        SUPERPOD_Q,
+        "In what year did Huawei launch its Ascend 910 chip?",
+        "What market share is Huawei predicted to reach in Chinese smart driving software by 2027?",
+    ):
+        reply = writer.generate(real_assistant.answerer.plan(question).prompt, 40).strip()
+        assert reply[:1].isalnum(), (question, reply)

@@ -72,3 +72,12 @@ def cut_at_stop(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
                 yield remainder
             return
         yield piece
+
+
+def opens_marker(piece: str) -> bool:
+    """Whether a vocabulary piece starts a citation marker ("[", " [", "[1", ...).
+
+    Shown passages as "[1] text", a small model copies that shape: it opens its reply with a
+    marker and often writes nothing after it ("[1] [2] [3]"). An answer's sentence comes first
+    and its marker after it, so the local backends never let a reply open with one."""
+    return piece.replace("\u0120", " ").replace("\u2581", " ").lstrip(" ").startswith("[")

@@ -18,3 +18,14 @@ def test_a_different_judge_is_its_own_model_read_into_memory(tmp_path):
     judge = make_judge(settings, writer)
     assert isinstance(judge, LlamaCppGenerator) and judge is not writer and judge.mmap is False
     assert make_judge(load_settings(home=tmp_path, judge="none"), writer) is None
+
+
+def test_only_the_first_token_is_kept_from_opening_a_citation_marker(tmp_path):
+    import numpy as np
+
+    writer = LlamaCppGenerator("qwen2.5-coder-0.5b-instruct", tmp_path)
+    writer._markers = [2, 5]  # as if tokens 2 and 5 were "[" and " [" (no model is loaded)
+    (processor,) = writer._words_first()
+    first = processor([], np.zeros(8, dtype=np.float32))
+    assert np.isneginf(first[[2, 5]]).all() and np.isfinite(np.delete(first, [2, 5])).all()
+    assert np.isfinite(processor([], np.zeros(8, dtype=np.float32))).all()  # markers after words: fine

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rag.core.errors import GeneratorError, ModelLoadError
-from rag.generation.base import Prompt, Usage, cut_at_stop
+from rag.generation.base import Prompt, Usage, cut_at_stop, opens_marker
 
 log = logging.getLogger(__name__)
 REPEAT_PENALTY = 1.1  # as the transformers backend: small models otherwise loop on a phrase
@@ -41,6 +41,7 @@ class LlamaCppGenerator:
         self._llm = None
         self._chat = False
         self._kept: list[int] = []  # the prompt head the cache starts with (see _prime)
+        self._markers: list[int] | None = None  # tokens that open a citation marker (see _words_first)
 
     def warm_up(self) -> None:
         if self._llm is not None:
@@ -149,6 +150,24 @@ class LlamaCppGenerator:
     def _first_tokens(self, words: tuple[str, ...]) -> set[int]:
         return {self._llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in words}
 
+    def _words_first(self):
+        """A logits processor that keeps the reply from opening with a citation marker."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        if self._markers is None:
+            model = self._llm._model
+            self._markers = [i for i in range(self._llm.n_vocab()) if opens_marker(model.token_get_text(i))]
+        banned, started = np.array(self._markers, dtype=np.intp), []
+
+        def first_not_marker(input_ids, scores):
+            if not started:
+                started.append(True)
+                scores[banned] = -np.inf
+            return scores
+
+        return LogitsProcessorList([first_not_marker])
+
     def stream(self, prompt: Prompt, max_new_tokens: int, usage: Usage | None = None) -> Iterator[str]:
         self.warm_up()
         tokens = self._tokens(prompt)
@@ -158,6 +177,7 @@ class LlamaCppGenerator:
             "repeat_penalty": REPEAT_PENALTY,
             "stop": prompt.stop or None,
             "stream": True,
+            "logits_processor": self._words_first(),
         }
         try:
             self._prime(prompt, tokens)  # llama-cpp-python reuses the primed head, reads the rest

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.core.errors import ModelLoadError
-from rag.generation.base import Prompt, Usage, cut_at_stop
+from rag.generation.base import Prompt, Usage, cut_at_stop, opens_marker
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class TransformersGenerator:
         self.threads = threads
         self._model = None
         self._tokenizer = None
+        self._marker_ids: list[int] | None = None
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -65,12 +66,19 @@ class TransformersGenerator:
             text = prompt.completion or prompt.user
         return self._tokenizer(text, return_tensors="pt")
 
+    def _markers(self) -> list[int]:
+        if self._marker_ids is None:
+            pieces = self._tokenizer.convert_ids_to_tokens(list(range(len(self._tokenizer))))
+            self._marker_ids = [i for i, piece in enumerate(pieces) if piece and opens_marker(piece)]
+        return self._marker_ids
+
     def _kwargs(self, prompt: Prompt, max_new_tokens: int) -> dict:
         kwargs = {
             "max_new_tokens": max_new_tokens,
             "do_sample": False,
             "repetition_penalty": 1.1,
             "pad_token_id": self._tokenizer.pad_token_id or self._tokenizer.eos_token_id,
+            "begin_suppress_tokens": self._markers(),  # a reply opens with words (see opens_marker)
         }
         # Chat models end their turn with a special token; a base model needs stop strings
         # (transformers scans its whole vocabulary to build them, ~1 s, so only when needed).
