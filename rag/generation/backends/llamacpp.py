@@ -150,7 +150,7 @@ class LlamaCppGenerator:
     def _first_tokens(self, words: tuple[str, ...]) -> set[int]:
         return {self._llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in words}
 
-    def _words_first(self):
+    def _words_first(self) -> list:
         """A logits processor that keeps the reply from opening with a citation marker."""
         import numpy as np
         from llama_cpp import LogitsProcessorList
@@ -160,7 +160,7 @@ class LlamaCppGenerator:
             self._markers = [i for i in range(self._llm.n_vocab()) if opens_marker(model.token_get_text(i))]
         banned, started = np.array(self._markers, dtype=np.intp), []
 
-        def first_not_marker(input_ids, scores):
+        def first_not_marker(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
             if not started:
                 started.append(True)
                 scores[banned] = -np.inf
