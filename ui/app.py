@@ -71,6 +71,9 @@ class Pages:
             a.reload()
 
 
+STOPPED = {"role": "assistant", "content": notice_html("Stopped.")}
+
+
 class Answers:
     """Each session's answer, from the moment its question is taken, so Stop and a closed tab
     can cancel it while it waits in the queue as well as while it is written."""
@@ -179,44 +182,45 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         current = pages.get(generator)
         session = request.session_hash or ""
         cancel = answers.take(session)
+        shown, answer = "", None
         try:
-            shown, answer = "", None
-            if not cancel.is_set():  # stopped while it waited in the queue
-                try:
-                    for item in current.stream(
-                        message, history, top_k=int(top_k), verify=bool(verify), cancel=cancel
-                    ):
-                        if cancel.is_set():
-                            break
-                        if isinstance(item, Answer):
-                            answer = item
-                        else:
-                            shown += item
-                            chat[-1] = {"role": "assistant", "content": pending_html(shown, bool(verify))}
-                            yield chat, turns
-                except Cancelled:
-                    pass
-                except RagError as exc:
-                    chat[-1] = {"role": "assistant", "content": notice_html(f"❗ {exc}")}
+            # nothing to write for an answer stopped while it waited in the queue
+            items = (
+                ()
+                if cancel.is_set()
+                else current.stream(message, history, top_k=int(top_k), verify=bool(verify), cancel=cancel)
+            )
+            for item in items:
+                if cancel.is_set():
+                    break
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    shown += item
+                    chat[-1] = {"role": "assistant", "content": pending_html(shown, bool(verify))}
                     yield chat, turns
-                    return
-            if cancel.is_set():
-                # the answer's own last update, so none still on its way can overwrite "Stopped."
-                chat[-1] = {"role": "assistant", "content": notice_html("Stopped.")}
-                yield chat, turns
-                return
-            assert answer is not None
-            chunks = {c.chunk_id: c for c in current.index.chunks_by_id(c.chunk_id for c in answer.citations)}
-            chat[-1] = {"role": "assistant", "content": answer_html(answer, len(turns) + 1, chunks)}
-            yield chat, [*turns, {"question": message, "record": answer.to_dict()}]
+        except Cancelled:
+            pass
+        except RagError as exc:
+            chat[-1] = {"role": "assistant", "content": notice_html(f"❗ {exc}")}
+            yield chat, turns
+            return
         finally:
             answers.done(session, cancel)
+        if cancel.is_set():
+            # the answer's own last update, so none still on its way can overwrite "Stopped."
+            yield [*chat[:-1], STOPPED], turns
+            return
+        assert answer is not None
+        chunks = {c.chunk_id: c for c in current.index.chunks_by_id(c.chunk_id for c in answer.citations)}
+        chat[-1] = {"role": "assistant", "content": answer_html(answer, len(turns) + 1, chunks)}
+        yield chat, [*turns, {"question": message, "record": answer.to_dict()}]
 
     def stop(chat: list[dict[str, Any]], request: gr.Request):
         """Shows "Stopped." at once; Ask comes back when the answer has let go of the model."""
         answers.stop(request.session_hash or "")
         if chat and chat[-1]["role"] == "assistant" and 'class="answer pending"' in str(chat[-1]["content"]):
-            chat = [*chat[:-1], {"role": "assistant", "content": notice_html("Stopped.")}]
+            chat = [*chat[:-1], STOPPED]
         return chat, gr.update(interactive=False)
 
     def finished():

@@ -41,7 +41,7 @@ class LlamaCppGenerator:
         self._llm = None
         self._chat = False
         self._kept: list[int] = []  # the prompt head the cache starts with (see _prime)
-        self._markers: list[int] | None = None  # tokens that open a citation marker (see _words_first)
+        self._markers = None  # ids of the tokens that open a citation marker (see _words_first)
 
     def warm_up(self) -> None:
         if self._llm is not None:
@@ -157,12 +157,14 @@ class LlamaCppGenerator:
 
         if self._markers is None:
             model = self._llm._model
-            self._markers = [i for i in range(self._llm.n_vocab()) if opens_marker(model.token_get_text(i))]
-        banned, started = np.array(self._markers, dtype=np.intp), []
+            ids = [i for i in range(self._llm.n_vocab()) if opens_marker(model.token_get_text(i))]
+            self._markers = np.array(ids, dtype=np.intp)
+        banned, first = self._markers, True
 
         def first_not_marker(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
-            if not started:
-                started.append(True)
+            nonlocal first
+            if first:
+                first = False
                 scores[banned] = -np.inf
             return scores
 
