@@ -26,7 +26,7 @@ from rag.answering.rewrite import QuestionRewriter
 from rag.answering.verify import MARKER, CitationVerifier, split_answer
 from rag.core.errors import Cancelled, GeneratorError, InputError
 from rag.core.nlp import nlp
-from rag.core.text import Haystack, flat, normalise, numbers
+from rag.core.text import Haystack, content_terms, flat, normalise, numbers
 from rag.core.types import Answer, Chunk, Hit
 from rag.generation.base import Generator, Judge, Prompt, Usage
 from rag.generation.prompting import PromptLibrary
@@ -294,11 +294,11 @@ class Answerer:
 
     def _fallback(self, question: str, plan: Plan, raw: str) -> Answer:
         """No sentence of the model's held: the value it named with the sentence holding it, or a
-        quote of the best sentence; decided like any answer."""
+        quote of the sentence its reply points to; decided like any answer."""
         value = MARKER.sub("", raw).strip(" []\"'.")
         if value and len(value.split()) <= SHORT_REPLY_WORDS and (located := self._located(plan, value)):
             return self._decided(question, plan, self.composer.located(question, value, located))
-        return self._decided(question, plan, self._extractive(question, plan))
+        return self._decided(question, plan, self._extractive(question, plan, _pointed_to(plan, value)))
 
     # stages
     def _clean_question(self, question: str) -> str:
@@ -460,12 +460,7 @@ class Answerer:
                 return _part(ev)
         return None
 
-    def _without_model(self, question: str, plan: Plan) -> Answer:
-        return self._decided(question, plan, self._extractive(question, plan))
-
-    def _extractive(self, question: str, plan: Plan) -> Answer:
-        """Quote the best sentence that holds what the question asks for, and a second document's
-        sentence when it scores as well (answers spread over two documents)."""
+    def _best_quotes(self, plan: Plan) -> list[Evidence]:
         evidence = plan.evidence
         top = evidence[:3]
         typed = [
@@ -474,20 +469,46 @@ class Answerer:
             if holds_answer_type(plan.question.expects, doc)
         ]
         best = typed[0] if typed else evidence[0]
-        chosen = [best]
         for ev in evidence[1:4]:
             if (
                 ev.chunk.doc_id != best.chunk.doc_id
                 and ev.score >= best.score - self.options.extractive_margin
             ):
-                chosen.append(ev)
-                break
+                return [best, ev]
+        return [best]
+
+    def _without_model(self, question: str, plan: Plan) -> Answer:
+        return self._decided(question, plan, self._extractive(question, plan))
+
+    def _extractive(self, question: str, plan: Plan, pointed: Evidence | None = None) -> Answer:
+        """Quote the sentence the model's reply pointed to; without one, the best sentence that
+        holds what the question asks for, and a second document's sentence when it scores as well
+        (answers spread over two documents)."""
+        chosen = [pointed] if pointed is not None else self._best_quotes(plan)
         build = self.composer.builder(question)
         for part in [_part(e) for e in chosen]:
             build.add(part)
         for part in self._other_parts(plan, build):
             build.add(part)
         return build.answer("extractive")
+
+
+def _pointed_to(plan: Plan, reply: str) -> Evidence | None:
+    """The evidence sentence holding the most of what a reply that failed its checks says beyond
+    the question (its terms and numbers), the better ranked among equals; None if none holds any.
+
+    The model read the passages and often named the right value in words the checks could not
+    tie to one sentence ("The file name should be Override.xml."). Quoting the sentence that
+    holds those words keeps its reading, while the words shown stay the document's."""
+    said = _facts(reply) - _facts(plan.question.text)
+    if not said:
+        return None
+    count, _, best = max((len(said & _facts(e.display)), -rank, e) for rank, e in enumerate(plan.evidence))
+    return best if count else None
+
+
+def _facts(text: str) -> set[str]:
+    return content_terms(text) | numbers(text)
 
 
 def _part(ev: Evidence, quote: bool = True) -> Part:

@@ -41,6 +41,16 @@ class TestGenerated:
         assert a.citations and all(f"[{c.marker}]" in a.answer for c in a.citations)
         assert "15,000" in a.answer  # "how many" is answered by a sentence with a number
 
+    def test_nothing_supported_quotes_the_sentence_the_reply_points_to(self, hash_assistant):
+        # the reply names the right place but invents a year, so none of its sentences holds
+        a = ask(
+            hash_assistant,
+            "Huawei revealed it at Huawei Connect in Shenzhen in 2031 [1].",
+            question="Where did Huawei reveal the SuperPoD Interconnect?",
+        )
+        assert a.mode == "extractive" and "2031" not in a.answer
+        assert "Huawei Connect conference in Shenzhen" in a.citations[0].text
+
     def test_the_decision_refuses_with_its_signals_recorded(self, make_assistant, refusing_model):
         assistant = make_assistant(FakeGenerator(SUPERPOD_ANSWER), decide=True, refusal_model=refusing_model)
         a = assistant.ask(SUPERPOD_Q)
