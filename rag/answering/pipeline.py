@@ -205,7 +205,7 @@ class Answerer:
                     done += 1
                     shown = self._show(text, markers, plan, build, checked, decided, raw)
                     if shown is None:  # refused before anything was shown
-                        return self.composer.refusal(question, plan.missing)
+                        return self._refusal(question, plan)
                     decided = decided or bool(shown)
                     if shown:
                         yield shown
@@ -226,7 +226,7 @@ class Answerer:
         for text, markers in split_answer(raw)[done:]:
             shown = self._show(text, markers, plan, build, checked, decided, raw)
             if shown is None:
-                return self.composer.refusal(question, plan.missing)
+                return self._refusal(question, plan)
             decided = decided or bool(shown)
             if shown:
                 yield shown
@@ -324,7 +324,7 @@ class Answerer:
         signals = self._signals(standalone, evidence, missing)
         plan = Plan(standalone, hits, evidence, signals, missing, retrieved)
         if not evidence:
-            plan.answer = self.composer.refusal(question, missing)
+            plan.answer = self._refusal(question, plan)
             return plan
         if self.options.premise_checks and (issue := self.premise.run(standalone, retrieved, evidence)):
             plan.answer = self.composer.premise(question, issue.unsupported, _part(issue.evidence))
@@ -346,7 +346,7 @@ class Answerer:
         best_case = replace(plan.signals, supported=1.0, invented=0.0, judged=JUDGED_CLIP)
         if self._refuses(best_case):
             # even a checked answer the judge fully trusts would be refused: skip the model
-            plan.answer = self.composer.refusal(question, missing)
+            plan.answer = self._refusal(question, plan)
         return plan
 
     def _signals(self, question: Question, evidence: list[Evidence], missing: list[str]) -> Signals:
@@ -364,6 +364,13 @@ class Answerer:
             typed=float(typed),
             focus=focus,
         )
+
+    def _refusal(self, question: str, plan: Plan) -> Answer:
+        """A refusal that names the question's names no document mentions. A name merely missing
+        from the retrieved passages is not named: "none of them mentions MPL" would be untrue of
+        a corpus whose licence text says MPL further down."""
+        absent = [n for n in plan.missing if not self.retriever.mentions(n)]
+        return self.composer.refusal(question, absent)
 
     def _refuses(self, signals: Signals) -> bool:
         return self.options.decide and self.decision.refuse(signals)
@@ -394,7 +401,7 @@ class Answerer:
         """The answer, or a refusal when the learned decision says so."""
         first = answer.citations[0] if answer.citations else None
         if first is not None and self._refused(plan, first.title, first.text):
-            return self.composer.refusal(question, plan.missing)
+            return self._refusal(question, plan)
         return answer
 
     def _refused(self, plan: Plan, title: str, cited: str) -> bool:

@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 
 from index.store import SearchIndex
+from rag.core.text import Haystack
 from rag.core.types import Hit
 from rag.embedding.embedder import Embedder
 
@@ -42,6 +43,14 @@ class Retriever:
     @classmethod
     def from_settings(cls, index: SearchIndex, embedder: Embedder, settings) -> Retriever:
         return cls(index, embedder, settings.retrieval, settings.top_k, settings.candidates, settings.rrf_k)
+
+    def mentions(self, name: str) -> bool:
+        """Whether any document mentions `name`, whatever was retrieved: BM25 finds the chunks
+        holding its words, and the best of them are read for the whole name. A refusal may say
+        that no document mentions a name only when this is False."""
+        _, rows = self.index.bm25(name, self.candidates)
+        chunks = (self.index.chunks[int(row)] for row in rows)
+        return any(Haystack(f"{c.title} {c.text}").mentions(name) for c in chunks)
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query], progress=False)[0]

@@ -128,6 +128,14 @@ class TestRefusalsAndChecks:
         assert a.refused and a.mode == "refusal" and not a.citations
         assert a.answer == "The documents do not answer this: none of them mentions Qualcomm."
 
+    def test_refusal_never_says_no_document_mentions_a_name_one_does(self, make_assistant, refusing_model):
+        # one passage is retrieved, about the SuperPoD; Guizhou is named in another article
+        assistant = make_assistant(decide=True, refusal_model=refusing_model)
+        a = assistant.ask("Did Huawei ship the SuperPoD Interconnect to Guizhou?", top_k=1)
+        assert a.refused and a.mode == "refusal"
+        assert "Guizhou" not in a.answer and a.answer == "The documents do not answer this question."
+        assert assistant.retriever.mentions("Guizhou") and not assistant.retriever.mentions("Qualcomm")
+
     def test_refusal_speaks_of_the_corpus_as_configured(self, make_assistant, refusing_model):
         assistant = make_assistant(decide=True, refusal_model=refusing_model, corpus_noun="articles")
         assert assistant.ask(SUPERPOD_Q).answer == "The articles do not answer this question."
