@@ -15,11 +15,12 @@ from eval.runner import run_eval
 pytestmark = pytest.mark.models
 
 FLOORS = {
-    # measured 0.886 accuracy, refusal R 1.00 (9/9), citation P 0.98, recall@5 0.98 on the
-    # 35-question test half
-    "articles": {"accuracy": 0.82, "refusal_recall": 0.77, "citation_precision": 0.9, "recall@5": 0.92},
-    # measured 0.417 accuracy, citation P 0.92, recall@5 0.95 on the 24-question test half
-    "docs-b": {"accuracy": 0.33, "citation_precision": 0.85, "recall@5": 0.88},
+    # measured 0.829 accuracy (29/35), refusal R 0.89 (8/9), citation P 0.98, recall@5 0.98 on
+    # the 35-question test half
+    "articles": {"accuracy": 0.77, "refusal_recall": 0.66, "citation_precision": 0.9, "recall@5": 0.92},
+    # measured 0.500 accuracy (12/24), refusal R 0.80 (4/5), citation P 0.96, recall@5 0.95 on the
+    # 24-question test half
+    "docs-b": {"accuracy": 0.41, "refusal_recall": 0.4, "citation_precision": 0.9, "recall@5": 0.88},
 }
 
 
