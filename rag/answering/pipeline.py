@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from rag.answering.compose import AnswerBuilder, Composer, Part
 from rag.answering.conflicts import ConflictDetector
@@ -94,6 +94,7 @@ class Plan:
     prompt: Prompt | None = None
     passages: dict[int, Chunk] | None = None
     relevant: set[tuple[str, int]] | None = None  # sentences a kept sentence may rest on, once computed
+    judged: set[str] = field(default_factory=set)  # sentences the judge has read for this question
 
 
 class Answerer:
@@ -205,7 +206,7 @@ class Answerer:
                     done += 1
                     shown = self._show(text, markers, plan, build, checked, decided, raw)
                     if shown is None:  # refused before anything was shown
-                        return self._refusal(question, plan)
+                        return (yield from self._shown(self._second_look(question, plan)))
                     decided = decided or bool(shown)
                     if shown:
                         yield shown
@@ -226,7 +227,7 @@ class Answerer:
         for text, markers in split_answer(raw)[done:]:
             shown = self._show(text, markers, plan, build, checked, decided, raw)
             if shown is None:
-                return self._refusal(question, plan)
+                return (yield from self._shown(self._second_look(question, plan)))
             decided = decided or bool(shown)
             if shown:
                 yield shown
@@ -238,6 +239,13 @@ class Answerer:
             return build.answer("generated")
         answer = self._fallback(question, plan, raw) if checked else self._extractive(question, plan)
         yield answer.answer
+        return answer
+
+    @staticmethod
+    def _shown(answer: Answer) -> Iterator[str]:
+        """An answer decided after the writer's was refused: its text, unless it is a refusal."""
+        if not answer.refused:
+            yield answer.answer
         return answer
 
     def _show(
@@ -268,6 +276,18 @@ class Answerer:
                 text.strip(" ."), Part(held.sentence.text, held.chunk, held.sentence, held.score)
             )
         return build.add(held)
+
+    def _second_look(self, question: str, plan: Plan) -> Answer:
+        """The writer's answer was refused: the quote of the best evidence sentence, decided on
+        its own, and a refusal only if that is refused too. The small writer often answers from
+        the wrong passage when the best-scored sentence holds the answer (the answers issue's
+        closing note has the figures). Only the judge reads the sentence, so without one the
+        decision would say the same again."""
+        quote = self._extractive(question, plan)
+        first = quote.citations[0].text if quote.citations else None
+        if self.judge is None or first is None or first in plan.judged or self._refused(plan, first):
+            return self._refusal(question, plan)
+        return quote
 
     def _checked(self, text: str, markers: list[int], plan: Plan, first: bool) -> Part | None:
         """One sentence of the model's, verified against the passages: supported, resting on one of
@@ -398,10 +418,10 @@ class Answerer:
         return passages, shown
 
     def _decided(self, question: str, plan: Plan, answer: Answer) -> Answer:
-        """The answer, or a refusal when the learned decision says so."""
+        """The answer, or when the learned decision refuses it, a second look."""
         first = answer.citations[0] if answer.citations else None
         if first is not None and self._refused(plan, first.text):
-            return self._refusal(question, plan)
+            return self._second_look(question, plan)
         return answer
 
     def _refused(self, plan: Plan, cited: str) -> bool:
@@ -412,6 +432,7 @@ class Answerer:
             prompt = self.prompts.render("judge", text=flat(cited), question=plan.question.text)
             odds = self.judge.yes_odds(Prompt(user=prompt, system=self.prompts.render("judge_system")))
             plan.signals.judged = max(-JUDGED_CLIP, min(JUDGED_CLIP, odds))
+            plan.judged.add(cited)
         return self._refuses(plan.signals)
 
     def _invents(self, raw: str, plan: Plan) -> bool:

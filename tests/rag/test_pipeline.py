@@ -155,6 +155,69 @@ class TestRefusalsAndChecks:
             hash_assistant.ask(SUPERPOD_Q + " x" * 5000)
 
 
+class ScriptedJudge:
+    """Says yes to a sentence that holds `yes_to` and no to any other; records what it read."""
+
+    def __init__(self, yes_to: str) -> None:
+        self.yes_to = yes_to
+        self.read: list[str] = []
+
+    def yes_odds(self, prompt) -> float:
+        text = prompt.user.split("\nQuestion:")[0]
+        self.read.append(text)
+        return 3.0 if self.yes_to in text else -3.0
+
+
+@pytest.fixture
+def judged_assistant(make_assistant, tmp_path):
+    """A decision that refuses exactly what the judge says no to, with a scripted judge."""
+    from rag.answering.decision import RefusalModel
+
+    def make(reply: str, yes_to: str):
+        path = tmp_path / "judge-only.json"
+        RefusalModel(weights={"judged": -2.0}, bias=0.0, threshold=0.5, fitted_on="a test").save(path)
+        assistant = make_assistant(FakeGenerator(reply), decide=True, refusal_model=path)
+        assistant.answerer.judge = judge = ScriptedJudge(yes_to)
+        return assistant, judge
+
+    return make
+
+
+# the reply holds no number, so it answers "how many" from the wrong sentence
+SHENZHEN_REPLY = "Huawei revealed it at Huawei Connect in Shenzhen [1]."
+WRONG_SENTENCE = "Huawei revealed the SuperPoD Interconnect at Huawei Connect in Shenzhen [1]."
+
+
+class TestSecondLook:
+    def test_a_refused_answer_gives_way_to_the_best_sentence_the_judge_accepts(self, judged_assistant):
+        assistant, judge = judged_assistant(WRONG_SENTENCE, yes_to="15,000")
+        a = assistant.ask(SUPERPOD_Q)
+        assert not a.refused and a.mode == "extractive" and "15,000" in a.citations[0].text
+        assert len(judge.read) == 2 and "15,000" not in judge.read[0]
+        assert a.signals["judged"] == 3.0  # the signals logged are those of the answer shown
+
+    def test_refused_when_the_best_sentence_is_refused_too(self, judged_assistant):
+        assistant, judge = judged_assistant(WRONG_SENTENCE, yes_to="not in any sentence")
+        a = assistant.ask(SUPERPOD_Q)
+        assert a.refused and a.mode == "refusal" and len(judge.read) == 2
+
+    def test_a_streamed_answer_refused_at_its_first_sentence_gives_way_too(self, judged_assistant):
+        # the reply's sentence holds and is refused before anything is shown
+        assistant, judge = judged_assistant(SHENZHEN_REPLY, yes_to="centerpiece")
+        items = list(assistant.stream("Where did Huawei reveal the SuperPoD Interconnect?"))
+        a = items[-1]
+        assert not a.refused and a.mode == "extractive" and "centerpiece" in a.citations[0].text
+        assert "".join(i for i in items if isinstance(i, str)) == a.answer
+        assert "Shenzhen" in judge.read[0] and len(judge.read) == 2
+
+    def test_a_sentence_is_never_judged_twice(self, judged_assistant):
+        # the best sentence is the one the reply rests on: one reading, then the refusal
+        assistant, judge = judged_assistant(SUPERPOD_ANSWER, yes_to="not in any sentence")
+        items = list(assistant.stream(SUPERPOD_Q))
+        assert items[-1].refused and not [i for i in items if isinstance(i, str)]
+        assert len(judge.read) == 1
+
+
 SUPERPOD_TURN = [
     {"question": "What did Huawei unveil?", "answer": "Huawei unveiled the SuperPoD Interconnect."}
 ]
