@@ -183,21 +183,20 @@ def judged_assistant(make_assistant, tmp_path):
     return make
 
 
-# the reply holds no number, so it answers "how many" from the wrong sentence
+# rests on the Shenzhen sentence; holding no number, it does not answer "how many"
 SHENZHEN_REPLY = "Huawei revealed it at Huawei Connect in Shenzhen [1]."
-WRONG_SENTENCE = "Huawei revealed the SuperPoD Interconnect at Huawei Connect in Shenzhen [1]."
 
 
 class TestSecondLook:
     def test_a_refused_answer_gives_way_to_the_best_sentence_the_judge_accepts(self, judged_assistant):
-        assistant, judge = judged_assistant(WRONG_SENTENCE, yes_to="15,000")
+        assistant, judge = judged_assistant(SHENZHEN_REPLY, yes_to="15,000")
         a = assistant.ask(SUPERPOD_Q)
         assert not a.refused and a.mode == "extractive" and "15,000" in a.citations[0].text
         assert len(judge.read) == 2 and "15,000" not in judge.read[0]
         assert a.signals["judged"] == 3.0  # the signals logged are those of the answer shown
 
     def test_refused_when_the_best_sentence_is_refused_too(self, judged_assistant):
-        assistant, judge = judged_assistant(WRONG_SENTENCE, yes_to="not in any sentence")
+        assistant, judge = judged_assistant(SHENZHEN_REPLY, yes_to="not in any sentence")
         a = assistant.ask(SUPERPOD_Q)
         assert a.refused and a.mode == "refusal" and len(judge.read) == 2
 
