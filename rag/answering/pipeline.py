@@ -94,7 +94,7 @@ class Plan:
     prompt: Prompt | None = None
     passages: dict[int, Chunk] | None = None
     relevant: set[tuple[str, int]] | None = None  # sentences a kept sentence may rest on, once computed
-    judged: set[str] = field(default_factory=set)  # sentences the judge has read for this question
+    read_by_judge: set[str] = field(default_factory=set)  # sentences already judged for this question
 
 
 class Answerer:
@@ -283,9 +283,11 @@ class Answerer:
         the wrong passage when the best-scored sentence holds the answer (the answers issue's
         closing note has the figures). Only the judge reads the sentence, so without one the
         decision would say the same again."""
+        if self.judge is None:
+            return self._refusal(question, plan)
         quote = self._extractive(question, plan)
         first = quote.citations[0].text if quote.citations else None
-        if self.judge is None or first is None or first in plan.judged or self._refused(plan, first):
+        if first is None or first in plan.read_by_judge or self._refused(plan, first):
             return self._refusal(question, plan)
         return quote
 
@@ -432,7 +434,7 @@ class Answerer:
             prompt = self.prompts.render("judge", text=flat(cited), question=plan.question.text)
             odds = self.judge.yes_odds(Prompt(user=prompt, system=self.prompts.render("judge_system")))
             plan.signals.judged = max(-JUDGED_CLIP, min(JUDGED_CLIP, odds))
-            plan.judged.add(cited)
+            plan.read_by_judge.add(cited)
         return self._refuses(plan.signals)
 
     def _invents(self, raw: str, plan: Plan) -> bool:
