@@ -41,7 +41,9 @@ from rag.core.types import Chunk, Document, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT = "news-rag-index v1"
+# v2: sentences no longer end inside an inline enumeration (rag/documents/sentences.py), so
+# spans stored by v1 would not match the sentences the pipeline splits today
+FORMAT = "news-rag-index v2"
 
 
 @dataclass

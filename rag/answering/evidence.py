@@ -48,7 +48,8 @@ class Evidence:
     def display(self) -> str:
         """The sentence with the neighbours it cannot be read without: the heading above it (a
         date line in a timeline, a term in a definition list), the sentence its pronoun points back to
-        ("...," he said), or the sentence that continues it ("These include mining, ...")."""
+        ("...," he said), or the sentence that continues it ("These include mining, ...", or what
+        follows "handled by a pair of functions:")."""
         sents = self.chunk.sentences
         i = sents.index(self.sentence)
         prev = sents[i - 1] if i > 0 else None
@@ -58,7 +59,7 @@ class Evidence:
             return f"{flat(prev.text).rstrip(':')}: {text}"  # "lpadmin: Members of this group can..."
         if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
             text = f"{flat(prev.text)} {text}"
-        if nxt is not None and CONTINUATION.match(flat(nxt.text)):
+        if nxt is not None and (text.endswith(":") or CONTINUATION.match(flat(nxt.text))):
             text = f"{text} {flat(nxt.text)}"
         return text
 
@@ -67,7 +68,12 @@ def _is_term(heading: str) -> bool:
     """A heading that names what the next sentence is about ("lpadmin", "operator"), as a
     definition list does, rather than a section title ("What To Do Next")."""
     words = heading.split()
-    return len(words) <= TERM_MAX_WORDS and ":" not in heading and not heading.isupper()
+    return (
+        len(words) <= TERM_MAX_WORDS
+        and ":" not in heading
+        and not heading.isupper()
+        and any(ch.isalpha() for ch in heading)  # not a rule ("-----") or a bare number
+    )
 
 
 def informative(sentence: Sentence) -> bool:

@@ -30,7 +30,7 @@ from rag.core.text import Haystack, content_terms, flat, normalise, numbers
 from rag.core.types import Answer, Chunk, Hit
 from rag.generation.base import Generator, Judge, Prompt, Usage
 from rag.generation.prompting import PromptLibrary
-from rag.retrieval.retriever import Retriever
+from rag.retrieval.retriever import Retriever, interleave
 
 log = logging.getLogger(__name__)
 COMPLETION_STOPS = ["\n\n", "\nQuestion:", "\nPassages:"]
@@ -310,7 +310,7 @@ class Answerer:
             k = self.options.support_top_evidence
             plan.relevant = {(e.chunk.doc_id, e.sentence.start) for e in plan.evidence[:k]}
             for part in plan.question.parts[1:] if len(plan.question.parts) > 1 else ():
-                ranked = self.scorer.run(self._resolved(part, plan), plan.hits)[:k]
+                ranked = self.scorer.run(_resolved(part, plan.question), plan.hits)[:k]
                 plan.relevant |= {(e.chunk.doc_id, e.sentence.start) for e in ranked}
         return plan.relevant
 
@@ -340,6 +340,11 @@ class Answerer:
         standalone = self.reader.run(self.rewriter.run(question, history))
         vector = self.retriever.embed_query(standalone.text)
         hits = self.retriever.run(standalone.text, top_k=top_k, query_vector=vector)
+        if len(standalone.parts) > 1:
+            # a two-part question's facts often sit in different documents, and the whole
+            # question's best passages may all answer one part: each part's best come up too
+            each = [self.retriever.run(_resolved(p, standalone), top_k=top_k) for p in standalone.parts]
+            hits = interleave([hits, *each], len(hits))
         evidence = self.scorer.run(standalone.text, hits, vector)
         retrieved = Haystack(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits))
         missing = [n for n in standalone.names if not retrieved.mentions(n)]
@@ -451,17 +456,11 @@ class Answerer:
         cited = {(c.doc_id, c.start) for c in build.cites.items}
         extra = []
         for text in plan.question.parts:
-            best = self._best_for(self._resolved(text, plan), plan)
+            best = self._best_for(_resolved(text, plan.question), plan)
             if best is not None and (best.chunk.doc_id, best.sentence.start) not in cited:
                 extra.append(_part(best))
                 cited.add((best.chunk.doc_id, best.sentence.start))
         return extra
-
-    @staticmethod
-    def _resolved(part: str, plan: Plan) -> str:
-        """A later part's pronoun ("how much is it putting into...") read as the question's first name."""
-        names = plan.question.names
-        return PART_PRONOUN.sub(names[0], part, count=1) if names else part
 
     def _best_for(self, text: str, plan: Plan) -> Evidence | None:
         """The sentence among the retrieved passages that best answers one part of a question."""
@@ -522,6 +521,11 @@ class Answerer:
         for part in self._other_parts(plan, build):
             build.add(part)
         return build.answer("extractive")
+
+
+def _resolved(part: str, question: Question) -> str:
+    """A later part's pronoun ("how much is it putting into...") read as the question's first name."""
+    return PART_PRONOUN.sub(question.names[0], part, count=1) if question.names else part
 
 
 def _pointed_to(plan: Plan, reply: str) -> Evidence | None:

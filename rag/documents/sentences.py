@@ -11,7 +11,10 @@ as paragraphs.
 
 pysbd then splits each paragraph, with its line breaks read as spaces, so
 `text[start:end] == sentence.text` still holds exactly: a sentence that crosses a wrap keeps
-its newline, and `flat()` in rag/core/text.py gives the one-line form for display.
+its newline, and `flat()` in rag/core/text.py gives the one-line form for display. pysbd also
+splits inline enumerations ("then You must: (a) comply ...; and (b) describe ..."); a piece
+that does not end a sentence (no full stop, question or exclamation mark) is joined to the
+next piece of its paragraph, so a clause is never quoted without the list it leads into.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ BLOCK_START = re.compile(
     r"^(?:[-*+•·▪]\s|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|#{1,6}\s|\||```|~~~|[-=_*]{3,}\s*$)"
 )
 INNER_END = re.compile(r"[.!?…][\"'”’)\]]*\s+\S")  # a sentence could end here, inside a paragraph
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 WRAP_MAX_WIDTH = 110  # texts wrapped wider than this (PDF text reaches ~105) are one paragraph a line
 WRAP_MIN_LINES = 10  # too few lines to tell
 WRAP_PERCENTILE = 0.95  # the wrap column: the length this share of lines stays within
@@ -97,10 +101,15 @@ def split_sentences(text: str) -> list[Sentence]:
             # and pysbd (the slow part of indexing) has nothing to decide
             sentences.append(Sentence(text[p_start:p_end], p_start, p_end))
             continue
+        pieces: list[tuple[int, int]] = []
         for span in _segmenter().segment(paragraph):
             raw = span.sent
             start = p_start + span.start + (len(raw) - len(raw.lstrip()))
             end = p_start + span.start + len(raw.rstrip())
-            if end > start:
-                sentences.append(Sentence(text[start:end], start, end))
+            if end <= start:
+                continue
+            if pieces and not SENTENCE_END.search(text[pieces[-1][0] : pieces[-1][1]]):
+                start = pieces.pop()[0]  # an enumeration's lead-in or item: one sentence with the rest
+            pieces.append((start, end))
+        sentences.extend(Sentence(text[start:end], start, end) for start, end in pieces)
     return sentences

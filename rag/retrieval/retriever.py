@@ -83,3 +83,14 @@ class Retriever:
             else:
                 h.score = sum(1.0 / (self.rrf_k + r) for r in (h.dense_rank, h.bm25_rank) if r)
         return sorted(hits.values(), key=lambda h: (-h.score, h.chunk.chunk_id))[:k]
+
+
+def interleave(ranked: list[list[Hit]], k: int) -> list[Hit]:
+    """The first hit of each list, then the second of each, and so on, none twice, k at most:
+    the best chunks for every query of a question near the top."""
+    out: dict[str, Hit] = {}
+    for rank in range(max(map(len, ranked), default=0)):
+        for hits in ranked:
+            if rank < len(hits):
+                out.setdefault(hits[rank].chunk.chunk_id, hits[rank])
+    return list(out.values())[:k]

@@ -18,9 +18,9 @@ FLOORS = {
     # measured 0.829 accuracy (29/35), refusal R 0.89 (8/9), citation P 0.98, recall@5 0.98 on
     # the 35-question test half
     "articles": {"accuracy": 0.77, "refusal_recall": 0.66, "citation_precision": 0.9, "recall@5": 0.92},
-    # measured 0.625 accuracy (15/24), refusal R 0.80 (4/5), citation P 0.94, recall@5 0.95 on the
+    # measured 0.708 accuracy (17/24), refusal R 0.80 (4/5), citation P 0.96, recall@5 0.95 on the
     # 24-question test half
-    "docs-b": {"accuracy": 0.54, "refusal_recall": 0.4, "citation_precision": 0.9, "recall@5": 0.88},
+    "docs-b": {"accuracy": 0.62, "refusal_recall": 0.4, "citation_precision": 0.9, "recall@5": 0.88},
 }
 
 

@@ -123,6 +123,21 @@ class TestHardWrappedText:
         assert "Licence text" in texts and "1. Definitions." in texts
         assert "- a list item that is short" in texts and "- another list item" in texts
 
+    def test_an_inline_enumeration_stays_with_its_lead_in(self):
+        text = (
+            "Intro line.\n\nIf it is impossible for You to comply, then You must: (a) comply with the "
+            "terms to the maximum extent possible; and (b) describe the limitations. Such a "
+            "description must be placed in a text file.\n"
+        )
+        sents = split_sentences(text)
+        assert [" ".join(s.text.split()) for s in sents] == [
+            "Intro line.",
+            "If it is impossible for You to comply, then You must: (a) comply with the terms to the "
+            "maximum extent possible; and (b) describe the limitations.",
+            "Such a description must be placed in a text file.",
+        ]
+        assert all(text[s.start : s.end] == s.text for s in sents)
+
     def test_one_paragraph_a_line_is_left_alone(self):
         text = "\n".join(["Short title line"] + [f"Paragraph {i} says one thing here." for i in range(12)])
         sents = split_sentences(text)

@@ -58,6 +58,14 @@ class TestEvidenceScorer:
         chunk = make_chunk("001:9", "2021-04\nHuawei launched ADS 1.0.")
         assert evidence(chunk, 1).display == "2021-04: Huawei launched ADS 1.0."
 
+    def test_display_keeps_what_a_colon_leads_into(self):
+        chunk = make_chunk("f:1", "Memory is handled by two functions:\nffi_closure_alloc (size)")
+        assert evidence(chunk, 0).display == "Memory is handled by two functions: ffi_closure_alloc (size)"
+
+    def test_a_rule_line_is_not_a_term(self):
+        chunk = make_chunk("m:1", "-------------\nIf it is impossible to comply, You must comply.")
+        assert evidence(chunk, 1).display == "If it is impossible to comply, You must comply."
+
 
 READER = QuestionReader()
 

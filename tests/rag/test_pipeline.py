@@ -58,6 +58,17 @@ class TestGenerated:
         assert a.signals["p_refuse"] > 0.99 and {"similarity", "coverage", "supported"} <= set(a.signals)
         assert assistant.generator.prompts == []  # a certain refusal never reaches the model
 
+    def test_each_part_of_a_two_part_question_brings_its_own_passage(self, hash_assistant):
+        question = (
+            "Where will the intelligent computing center be built, "
+            "and how many graphics cards can SuperPoD link?"
+        )
+        answerer = hash_assistant.answerer
+        plan = answerer.plan(question, top_k=2)
+        assert len(plan.question.parts) == 2 and len(plan.hits) == 2
+        firsts = {answerer.retriever.run(p, top_k=1)[0].chunk.chunk_id for p in plan.question.parts}
+        assert firsts == {h.chunk.chunk_id for h in plan.hits}
+
     def test_verified_bare_value_is_shown_with_its_sentence(self, hash_assistant):
         a = ask(hash_assistant, "15,000 graphics cards [1]")
         assert a.mode == "located" and a.answer.startswith("15,000 graphics cards: “")

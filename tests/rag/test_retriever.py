@@ -1,6 +1,7 @@
 import pytest
 
-from rag.retrieval.retriever import Retriever
+from rag.core.types import Hit
+from rag.retrieval.retriever import Retriever, interleave
 from tests.conftest import SUPERPOD_DOC, SUPERPOD_Q, load_index, make_builder
 
 
@@ -41,6 +42,12 @@ class TestRetriever:
 
     def test_per_call_top_k(self, index, embedder):
         assert len(Retriever(index, embedder, top_k=5).run(SUPERPOD_Q, top_k=2)) == 2
+
+    def test_interleave_takes_each_list_in_turn_none_twice(self, index):
+        a, b, c, d = index.chunks[:4]
+        merged = interleave([[Hit(a, 1.0), Hit(b, 0.9)], [Hit(c, 1.0), Hit(a, 0.8)], [Hit(d, 1.0)]], k=3)
+        assert [h.chunk for h in merged] == [a, c, d]
+        assert interleave([[Hit(a, 1.0)], []], k=5) == [Hit(a, 1.0)]
 
 
 @pytest.mark.models
