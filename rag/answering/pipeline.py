@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from rag.answering.compose import AnswerBuilder, Composer, Part
 from rag.answering.conflicts import ConflictDetector
 from rag.answering.decision import RefusalModel, Signals
@@ -95,6 +97,8 @@ class Plan:
     passages: dict[int, Chunk] | None = None
     relevant: set[tuple[str, int]] | None = None  # sentences a kept sentence may rest on, once computed
     read_by_judge: set[str] = field(default_factory=set)  # sentences already judged for this question
+    # a two-part question's parts, pronouns resolved, each with its query vector (embedded once)
+    parts: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
 
 class Answerer:
@@ -309,8 +313,8 @@ class Answerer:
         if plan.relevant is None:
             k = self.options.support_top_evidence
             plan.relevant = {(e.chunk.doc_id, e.sentence.start) for e in plan.evidence[:k]}
-            for part in plan.question.parts[1:] if len(plan.question.parts) > 1 else ():
-                ranked = self.scorer.run(_resolved(part, plan.question), plan.hits)[:k]
+            for text, vector in plan.parts[1:]:
+                ranked = self.scorer.run(text, plan.hits, vector)[:k]
                 plan.relevant |= {(e.chunk.doc_id, e.sentence.start) for e in ranked}
         return plan.relevant
 
@@ -340,16 +344,19 @@ class Answerer:
         standalone = self.reader.run(self.rewriter.run(question, history))
         vector = self.retriever.embed_query(standalone.text)
         hits = self.retriever.run(standalone.text, top_k=top_k, query_vector=vector)
+        parts = []
         if len(standalone.parts) > 1:
             # a two-part question's facts often sit in different documents, and the whole
             # question's best passages may all answer one part: each part's best come up too
-            each = [self.retriever.run(_resolved(p, standalone), top_k=top_k) for p in standalone.parts]
+            texts = [_resolved(p, standalone) for p in standalone.parts]
+            parts = [(text, self.retriever.embed_query(text)) for text in texts]
+            each = [self.retriever.run(text, top_k=top_k, query_vector=v) for text, v in parts]
             hits = interleave([hits, *each], len(hits))
         evidence = self.scorer.run(standalone.text, hits, vector)
         retrieved = Haystack(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits))
         missing = [n for n in standalone.names if not retrieved.mentions(n)]
         signals = self._signals(standalone, evidence, missing)
-        plan = Plan(standalone, hits, evidence, signals, missing, retrieved)
+        plan = Plan(standalone, hits, evidence, signals, missing, retrieved, parts=parts)
         if not evidence:
             plan.answer = self._refusal(question, plan)
             return plan
@@ -451,20 +458,18 @@ class Answerer:
 
     def _other_parts(self, plan: Plan, build: AnswerBuilder) -> list[Part]:
         """For a question that asks two things, a quote for each part the answer does not cite yet."""
-        if len(plan.question.parts) < 2:
-            return []
         cited = {(c.doc_id, c.start) for c in build.cites.items}
         extra = []
-        for text in plan.question.parts:
-            best = self._best_for(_resolved(text, plan.question), plan)
+        for text, vector in plan.parts:
+            best = self._best_for(text, vector, plan)
             if best is not None and (best.chunk.doc_id, best.sentence.start) not in cited:
                 extra.append(_part(best))
                 cited.add((best.chunk.doc_id, best.sentence.start))
         return extra
 
-    def _best_for(self, text: str, plan: Plan) -> Evidence | None:
+    def _best_for(self, text: str, vector: np.ndarray, plan: Plan) -> Evidence | None:
         """The sentence among the retrieved passages that best answers one part of a question."""
-        ranked = self.scorer.run(text, plan.hits)
+        ranked = self.scorer.run(text, plan.hits, vector)
         expects = self.reader.run(text).expects
         for ev in ranked[:3]:
             if holds_answer_type(expects, nlp()(ev.display)):

@@ -30,8 +30,9 @@ _TERMINAL = ".!?:;\"'”’)"
 BLOCK_START = re.compile(
     r"^(?:[-*+•·▪]\s|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|#{1,6}\s|\||```|~~~|[-=_*]{3,}\s*$)"
 )
-INNER_END = re.compile(r"[.!?…][\"'”’)\]]*\s+\S")  # a sentence could end here, inside a paragraph
-SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_STOP = r"[.!?…][\"'”’)\]]*"  # a full stop, question or exclamation mark, and closing quotes
+INNER_END = re.compile(_STOP + r"\s+\S")  # a sentence could end here, inside a paragraph
+SENTENCE_END = re.compile(_STOP + "$")
 WRAP_MAX_WIDTH = 110  # texts wrapped wider than this (PDF text reaches ~105) are one paragraph a line
 WRAP_MIN_LINES = 10  # too few lines to tell
 WRAP_PERCENTILE = 0.95  # the wrap column: the length this share of lines stays within
