@@ -75,7 +75,10 @@ class AnswerBuilder:
     def add_located(self, value: str, part: Part) -> str:
         self.led_by_value = self.led_by_value or not self.shown
         marker = self.cites.add(part.chunk, part.sentence, part.score)
-        self._seen.add(normalise(flat(part.text)).strip(' ."“”'))
+        quoted = normalise(flat(part.text)).strip(' ."“”')
+        self._seen.add(quoted)
+        if normalise(value).strip(" .") == quoted:  # a line that is only the value: said once
+            value = ""
         return self._show(
             self.composer.prompts.render("located", value=value, sentence=flat(part.text), marker=marker)
         )

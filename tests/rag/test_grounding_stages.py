@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from rag.answering.compose import Composer, Part
 from rag.answering.conflicts import ConflictDetector
 from rag.answering.decision import RefusalModel, Signals
 from rag.answering.evidence import Evidence, EvidenceScorer
@@ -11,8 +12,10 @@ from rag.answering.question import QuestionReader, split_parts
 from rag.answering.verify import CitationVerifier, split_answer
 from rag.core.errors import ConfigError
 from rag.core.nlp import nlp
+from rag.core.settings import PROMPTS_DIR
 from rag.core.text import Haystack
 from rag.core.types import Chunk, Hit
+from rag.generation.prompting import PromptLibrary
 from tests.conftest import SUPERPOD_Q, HashEmbedder
 
 
@@ -244,3 +247,18 @@ class TestVerifier:
     )
     def test_wrong_number_or_name_is_unsupported(self, claim):
         assert self.verifier.run(claim, {1: SUPERPOD}) == []
+
+
+class TestComposer:
+    composer = Composer(PromptLibrary(PROMPTS_DIR), "documents")
+
+    def test_located_value_is_shown_with_the_sentence_holding_it(self):
+        part = Part(SUPERPOD.sentences[1].text, SUPERPOD, SUPERPOD.sentences[1], 0.9)
+        answer = self.composer.located("How many cards?", "15,000 graphics cards", part)
+        assert answer.answer.startswith("15,000 graphics cards: “The centerpiece")
+
+    def test_a_line_that_is_only_the_value_is_not_said_twice(self):
+        version = make_chunk("spec:3", "2.14.")
+        part = Part(version.sentences[0].text, version, version.sentences[0], 0.9)
+        answer = self.composer.located("Which version?", "2.14", part)
+        assert answer.answer == "“2.14.” [1]"
