@@ -536,9 +536,6 @@ def _resolved(part: str, question: Question) -> str:
 def _pointed_to(plan: Plan, reply: str) -> Evidence | None:
     """The evidence sentence holding the most of what a reply that failed its checks says beyond
     the question (its terms and numbers), the better ranked among equals; None if none holds any.
-    What the sentence itself holds counts first, then what it holds with the neighbours it is
-    shown with: the citation and the judge read the sentence itself, so "This can be used by
-    tools ..." must not win over the sentence before it that names Override.xml.
 
     The model read the passages and often named the right value in words the checks could not
     tie to one sentence ("The file name should be Override.xml."). Quoting the sentence that
@@ -546,11 +543,8 @@ def _pointed_to(plan: Plan, reply: str) -> Evidence | None:
     said = _facts(reply) - _facts(plan.question.text)
     if not said:
         return None
-    _, shown, _, best = max(
-        (len(said & _facts(e.sentence.text)), len(said & _facts(e.display)), -rank, e)
-        for rank, e in enumerate(plan.evidence)
-    )
-    return best if shown else None
+    count, _, best = max((len(said & _facts(e.display)), -rank, e) for rank, e in enumerate(plan.evidence))
+    return best if count else None
 
 
 def _facts(text: str) -> set[str]:

@@ -15,7 +15,7 @@ from eval.runner import run_eval
 pytestmark = pytest.mark.models
 
 FLOORS = {
-    # measured 0.829 accuracy (29/35), refusal R 0.78 (7/9), citation P 0.98, recall@5 0.98 on
+    # measured 0.829 accuracy (29/35), refusal R 0.89 (8/9), citation P 0.98, recall@5 0.98 on
     # the 35-question test half
     "articles": {"accuracy": 0.77, "refusal_recall": 0.66, "citation_precision": 0.9, "recall@5": 0.92},
     # measured 0.708 accuracy (17/24), refusal R 0.80 (4/5), citation P 0.96, recall@5 0.95 on the

@@ -7,7 +7,6 @@ from rag.answering.compose import Composer, Part
 from rag.answering.conflicts import ConflictDetector
 from rag.answering.decision import RefusalModel, Signals
 from rag.answering.evidence import Evidence, EvidenceScorer
-from rag.answering.pipeline import Plan, _pointed_to
 from rag.answering.premise import PremiseChecker, denies
 from rag.answering.question import QuestionReader, split_parts
 from rag.answering.verify import CitationVerifier, split_answer
@@ -263,19 +262,3 @@ class TestComposer:
         part = Part(version.sentences[0].text, version, version.sentences[0], 0.9)
         answer = self.composer.located("Which version?", "2.14", part)
         assert answer.answer == "“2.14.” [1]"
-
-
-class TestPointedTo:
-    def test_a_failed_reply_points_to_the_sentence_that_itself_holds_what_it_said(self):
-        spec = make_chunk(
-            "spec:13",
-            "Any file named Override.xml takes precedence over all other files. "
-            "This can be used by tools which let the user edit the database.",
-        )
-        holder, leaner = evidence(spec, 0), evidence(spec, 1)
-        assert "Override.xml" in leaner.display  # "This" is shown with the sentence it points back to
-        question = QuestionReader().run("What file name should an editing tool use?")
-        plan = Plan(question, [], [leaner, holder], Signals(), [], Haystack(""))
-        assert _pointed_to(plan, "The file name should be Override.xml.") is holder
-        # a reply that says nothing beyond the question points nowhere
-        assert _pointed_to(plan, "An editing tool should use a file name.") is None
