@@ -16,14 +16,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
 from rag.answering.compose import AnswerBuilder, Composer, Part
 from rag.answering.conflicts import ConflictDetector
 from rag.answering.decision import RefusalModel, Signals
 from rag.answering.evidence import Evidence, EvidenceScorer, informative
 from rag.answering.premise import PremiseChecker
-from rag.answering.question import Question, QuestionReader, holds_answer_type, names_in
+from rag.answering.question import AnswerType, Question, QuestionReader, holds_answer_type, names_in
 from rag.answering.rewrite import QuestionRewriter
 from rag.answering.verify import MARKER, CitationVerifier, split_answer
 from rag.core.errors import Cancelled, GeneratorError, InputError
@@ -97,8 +95,8 @@ class Plan:
     passages: dict[int, Chunk] | None = None
     relevant: set[tuple[str, int]] | None = None  # sentences a kept sentence may rest on, once computed
     read_by_judge: set[str] = field(default_factory=set)  # sentences already judged for this question
-    # a two-part question's parts, pronouns resolved, each with its query vector (embedded once)
-    parts: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    # a two-part question's parts: what each asks for, and the retrieved sentences ranked for it
+    parts: list[tuple[AnswerType, list[Evidence]]] = field(default_factory=list)
 
 
 class Answerer:
@@ -313,9 +311,8 @@ class Answerer:
         if plan.relevant is None:
             k = self.options.support_top_evidence
             plan.relevant = {(e.chunk.doc_id, e.sentence.start) for e in plan.evidence[:k]}
-            for text, vector in plan.parts[1:]:
-                ranked = self.scorer.run(text, plan.hits, vector)[:k]
-                plan.relevant |= {(e.chunk.doc_id, e.sentence.start) for e in ranked}
+            for _, ranked in plan.parts[1:]:
+                plan.relevant |= {(e.chunk.doc_id, e.sentence.start) for e in ranked[:k]}
         return plan.relevant
 
     def _fallback(self, question: str, plan: Plan, raw: str) -> Answer:
@@ -349,9 +346,12 @@ class Answerer:
             # a two-part question's facts often sit in different documents, and the whole
             # question's best passages may all answer one part: each part's best come up too
             texts = [_resolved(p, standalone) for p in standalone.parts]
-            parts = [(text, self.retriever.embed_query(text)) for text in texts]
-            each = [self.retriever.run(text, top_k=top_k, query_vector=v) for text, v in parts]
+            vectors = [self.retriever.embed_query(text) for text in texts]
+            each = [self.retriever.run(t, top_k=top_k, query_vector=v) for t, v in zip(texts, vectors)]
             hits = interleave([hits, *each], len(hits))
+            parts = [
+                (self.reader.run(t).expects, self.scorer.run(t, hits, v)) for t, v in zip(texts, vectors)
+            ]
         evidence = self.scorer.run(standalone.text, hits, vector)
         retrieved = Haystack(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits))
         missing = [n for n in standalone.names if not retrieved.mentions(n)]
@@ -460,21 +460,12 @@ class Answerer:
         """For a question that asks two things, a quote for each part the answer does not cite yet."""
         cited = {(c.doc_id, c.start) for c in build.cites.items}
         extra = []
-        for text, vector in plan.parts:
-            best = self._best_for(text, vector, plan)
+        for expects, ranked in plan.parts:
+            best = _best_for(expects, ranked)
             if best is not None and (best.chunk.doc_id, best.sentence.start) not in cited:
                 extra.append(_part(best))
                 cited.add((best.chunk.doc_id, best.sentence.start))
         return extra
-
-    def _best_for(self, text: str, vector: np.ndarray, plan: Plan) -> Evidence | None:
-        """The sentence among the retrieved passages that best answers one part of a question."""
-        ranked = self.scorer.run(text, plan.hits, vector)
-        expects = self.reader.run(text).expects
-        for ev in ranked[:3]:
-            if holds_answer_type(expects, nlp()(ev.display)):
-                return ev
-        return ranked[0] if ranked else None
 
     def _cited_as_written(self, text: str, markers: list[int], plan: Plan) -> Part:
         """Verification off: the model's sentence, cited to the best sentence of the first passage
@@ -531,6 +522,15 @@ class Answerer:
 def _resolved(part: str, question: Question) -> str:
     """A later part's pronoun ("how much is it putting into...") read as the question's first name."""
     return PART_PRONOUN.sub(question.names[0], part, count=1) if question.names else part
+
+
+def _best_for(expects: AnswerType, ranked: list[Evidence]) -> Evidence | None:
+    """The sentence that best answers one part of a question: the best ranked of the first three
+    that holds what the part asks for, else the best ranked."""
+    for ev in ranked[:3]:
+        if holds_answer_type(expects, nlp()(ev.display)):
+            return ev
+    return ranked[0] if ranked else None
 
 
 def _pointed_to(plan: Plan, reply: str) -> Evidence | None:
