@@ -488,13 +488,7 @@ class Answerer:
 
     def _best_quotes(self, plan: Plan) -> list[Evidence]:
         evidence = plan.evidence
-        top = evidence[:3]
-        typed = [
-            e
-            for e, doc in zip(top, nlp().pipe(e.display for e in top))
-            if holds_answer_type(plan.question.expects, doc)
-        ]
-        best = typed[0] if typed else evidence[0]
+        best = _best_for(plan.question.expects, evidence)
         for ev in evidence[1:4]:
             if (
                 ev.chunk.doc_id != best.chunk.doc_id
@@ -525,8 +519,8 @@ def _resolved(part: str, question: Question) -> str:
 
 
 def _best_for(expects: AnswerType, ranked: list[Evidence]) -> Evidence | None:
-    """The sentence that best answers one part of a question: the best ranked of the first three
-    that holds what the part asks for, else the best ranked."""
+    """The sentence that best answers a question or one part of it: the best ranked of the first
+    three that holds what it asks for, else the best ranked."""
     for ev in ranked[:3]:
         if holds_answer_type(expects, nlp()(ev.display)):
             return ev
