@@ -29,3 +29,27 @@ def test_only_the_first_token_is_kept_from_opening_a_citation_marker(tmp_path):
     first = processor([], np.zeros(8, dtype=np.float32))
     assert np.isneginf(first[[2, 5]]).all() and np.isfinite(np.delete(first, [2, 5])).all()
     assert np.isfinite(processor([], np.zeros(8, dtype=np.float32))).all()  # markers after words: fine
+
+
+def test_a_build_with_amx_kernels_loads_weights_into_plain_cpu_buffers(monkeypatch):
+    # a VM may report AMX without enabling it: ggml's AMX matmul then dies with SIGILL
+    import llama_cpp.llama_cpp as lib
+
+    from rag.generation.backends.llamacpp import without_amx
+
+    default = lib.llama_model_default_params
+    monkeypatch.setattr(lib, "llama_print_system_info", lambda: b"AVX2 = 1 | AMX_INT8 = 1 | ")
+    with without_amx():
+        assert lib.llama_model_default_params().use_extra_bufts is False
+    assert lib.llama_model_default_params is default
+    assert lib.llama_model_default_params().use_extra_bufts is True
+
+
+def test_a_build_without_amx_kernels_keeps_llama_cpp_defaults(monkeypatch):
+    import llama_cpp.llama_cpp as lib
+
+    from rag.generation.backends.llamacpp import without_amx
+
+    monkeypatch.setattr(lib, "llama_print_system_info", lambda: b"AVX2 = 1 | AVX512 = 1 | ")
+    with without_amx():
+        assert lib.llama_model_default_params().use_extra_bufts is True

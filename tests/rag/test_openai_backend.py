@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -228,10 +229,18 @@ def llama_cpp_server(tmp_path_factory):
 
     gguf = resolve_gguf("qwen2.5-coder-0.5b-instruct", MODELS_CACHE)
     port = free_port()
-    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "qwen-served"]
+    # loaded as our own backend loads it (see without_amx), so that both compute the same numbers
+    serve = (
+        "import runpy, sys\n"
+        "from rag.generation.backends.llamacpp import without_amx\n"
+        "with without_amx():\n"
+        "    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+    )
+    args = [sys.executable, "-c", serve, "--model", str(gguf), "--model_alias", "qwen-served"]
     args += ["--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048"]
     log = tmp_path_factory.mktemp("llama-server") / "server.log"  # a file: a full pipe would block it
-    proc = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=repo)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
     try:

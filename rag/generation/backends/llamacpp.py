@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 REPEAT_PENALTY = 1.1  # as the transformers backend: small models otherwise loop on a phrase
 YES = ("yes", "Yes", " yes", " Yes", "YES")
 NO = ("no", "No", " no", " No", "NO")
+_LOADING = threading.Lock()  # without_amx swaps a module function for the length of a load
 
 
 class LlamaCppGenerator:
@@ -57,15 +60,16 @@ class LlamaCppGenerator:
         start = time.perf_counter()
         path = resolve_gguf(self.name, self.models_dir)
         try:
-            self._llm = Llama(
-                model_path=str(path),
-                n_ctx=self.context_tokens,
-                n_threads=self.threads,
-                n_threads_batch=self.threads,
-                use_mmap=self.mmap,
-                seed=0,
-                verbose=False,
-            )
+            with without_amx():
+                self._llm = Llama(
+                    model_path=str(path),
+                    n_ctx=self.context_tokens,
+                    n_threads=self.threads,
+                    n_threads_batch=self.threads,
+                    use_mmap=self.mmap,
+                    seed=0,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(
                 f"llama.cpp cannot load {str(path)!r} ({exc}); delete it to have it assembled again"
@@ -198,3 +202,33 @@ class LlamaCppGenerator:
                 usage.completion_tokens += len(self._llm.tokenize(reply.encode("utf-8"), add_bos=False))
         except ValueError as exc:  # e.g. the prompt does not fit the context window
             raise GeneratorError(f"llama.cpp refused the prompt ({exc}); raise context_tokens") from None
+
+
+@contextmanager
+def without_amx() -> Iterator[None]:
+    """Load weights into plain CPU buffers when this llama.cpp build carries AMX kernels.
+
+    The build is native, so it carries them on any CPU that reports AMX. Virtual machines often
+    report AMX without enabling it, and ggml's AMX matmul then dies with SIGILL ("Illegal
+    instruction") on the first prompt, which no Python code can catch. Laptop CPUs have no AMX,
+    so nothing is lost there. Llama() does not expose llama.cpp's use_extra_bufts, so its
+    default model parameters are swapped for the length of the load."""
+    import llama_cpp.llama_cpp as lib
+
+    if b"AMX_INT8 = 1" not in lib.llama_print_system_info():
+        yield
+        return
+    with _LOADING:
+        default = lib.llama_model_default_params
+
+        def params():
+            p = default()
+            p.use_extra_bufts = False
+            return p
+
+        lib.llama_model_default_params = params
+        try:
+            log.info("llama.cpp was built with AMX kernels; loading the weights without them")
+            yield
+        finally:
+            lib.llama_model_default_params = default
