@@ -231,7 +231,7 @@ def llama_cpp_server(tmp_path_factory):
     port = free_port()
     # loaded as our own backend loads it (see without_amx), so that both compute the same numbers
     serve = (
-        "import runpy, sys\n"
+        "import runpy\n"
         "from rag.generation.backends.llamacpp import without_amx\n"
         "with without_amx():\n"
         "    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
