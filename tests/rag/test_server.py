@@ -275,8 +275,10 @@ class TestClientsThatLeave:
                 s.__exit__(None, None, None)
             time.sleep(0.5)
             before = model.words
-            r = httpx.post(
-                f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": SUPERPOD_Q}]}
+            r = httpx.post(  # httpx's default 5 s timed out on a slow 2-core VM
+                f"{url}/v1/chat/completions",
+                json={"messages": [{"role": "user", "content": SUPERPOD_Q}]},
+                timeout=60,
             )
         assert r.status_code == 200
         # the abandoned requests wrote at most part of one answer between them: the running one
