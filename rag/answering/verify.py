@@ -26,6 +26,9 @@ from rag.embedding.embedder import Embedder
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
+# A marker read as a noun at a sentence's start ("In [1], Huawei ..."): up to three words, the
+# markers and a comma. Without the markers it would read "In, Huawei ...".
+LEAD_IN = re.compile(r"\s*([A-Za-z]+(?:\s+[A-Za-z]+){0,2})\s*(?:\[\d+\]\s*)+,\s*")
 
 
 def split_answer(answer: str) -> list[tuple[str, list[int]]]:
@@ -34,23 +37,33 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     that cannot start a sentence (lower case, or a lone word: pysbd cuts "called .ninja_log."
     after the dot)."""
     text = answer.replace("\n", " ")
-    pieces: list[list] = []  # [start, end, markers] spans of `text`
+    pieces: list[list] = []  # [start, end, markers, led_in] spans of `text`
     for sent in split_sentences(text):
         lead = LEADING_MARKERS.match(sent.text)
         if lead and pieces:
             pieces[-1][2].extend(int(m) for m in MARKER.findall(lead.group(0)))
         start = sent.start + (lead.end() if lead else 0)
-        body = text[start : sent.end]
-        markers = [int(m) for m in MARKER.findall(body)]
-        words = MARKER.sub("", body).strip()
-        opens = bool(words) and (words[0].isupper() or words[0].isdigit() or words[0] in "\"“'‘$(")
+        markers = [int(m) for m in MARKER.findall(text[start : sent.end])]
+        lead_in = LEAD_IN.match(text, start, sent.end)
+        led_in = bool(lead_in) and not content_terms(lead_in.group(1))  # "In [1],", not "Huawei [1],"
+        if led_in:
+            start = lead_in.end()
+        words = MARKER.sub("", text[start : sent.end]).strip()
+        opens = bool(words) and (led_in or words[0].isupper() or words[0].isdigit() or words[0] in "\"“'‘$(")
         if pieces and words and (not opens or len(words.split()) < 2):
             pieces[-1][1] = sent.end
             pieces[-1][2].extend(markers)
         elif words:
-            pieces.append([start, sent.end, markers])
-    out = [(" ".join(MARKER.sub("", text[a:b]).split()), markers) for a, b, markers in pieces]
+            pieces.append([start, sent.end, markers, led_in])
+    out = [
+        (_capitalised(" ".join(MARKER.sub("", text[a:b]).split()), led_in), markers)
+        for a, b, markers, led_in in pieces
+    ]
     return [(words, markers) for words, markers in out if len(words.split()) >= 2]
+
+
+def _capitalised(words: str, led_in: bool) -> str:
+    return words[:1].upper() + words[1:] if led_in else words
 
 
 @dataclass

@@ -220,6 +220,19 @@ class TestVerifier:
         ]
         assert split_answer("[1] [2] [3] 15,0") == []
 
+    def test_split_answer_drops_a_lead_in_that_only_names_the_passage(self):
+        # without it the reader saw "In, Huawei's SuperPoD ..." once the marker was taken out
+        reply = "In [1], Huawei's SuperPoD links 15,000 cards. According to [2], the plant employs 400."
+        assert split_answer(reply) == [
+            ("Huawei's SuperPoD links 15,000 cards.", [1]),
+            ("The plant employs 400.", [2]),
+        ]
+        # words that say something stay: a name, a date
+        assert split_answer("Huawei [1], based in Shenzhen, makes chips. In 2019 [2], it sold phones.") == [
+            ("Huawei, based in Shenzhen, makes chips.", [1]),
+            ("In 2019, it sold phones.", [2]),
+        ]
+
     def test_supported_repointed_and_dropped(self):
         passages = {1: MINING, 2: SUPERPOD}
         out = self.verifier.run(
