@@ -26,6 +26,9 @@ BACK_REFERENCE = re.compile(
     r"^(?:He|She|They|It|This|That|These)\b|\b(?:he|she|they) (?:said|added|explained|wrote)\b"
 )
 TERM_MAX_WORDS = 3
+# what states nothing (see informative): a Markdown image or badge, an outline number ("2.14.")
+IMAGE = re.compile(r"\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?")
+OUTLINE_NUMBER = re.compile(r"[*•\-\s]*\d+(?:\.\d+)*\.")
 CONTINUATION = re.compile(r"^(?:These|This|They|It|That) (?:include|includes|are|is|was|were|use|uses)\b")
 
 
@@ -77,11 +80,18 @@ def _is_term(heading: str) -> bool:
 
 
 def informative(sentence: Sentence) -> bool:
-    """Section headings ("What happened") state nothing; "Founded date: 1987" does. Sentences
-    that instruct the assistant are never evidence (see rag/documents/injection.py)."""
-    if is_instruction(sentence.text):
+    """Section headings ("What happened") state nothing; "Founded date: 1987" does. Nor do
+    images, bare outline numbers and punctuation, though they hold digits or colons: quoted, a
+    Markdown image line once stood in an answer as its second source. Sentences that instruct
+    the assistant are never evidence (see rag/documents/injection.py)."""
+    if is_instruction(sentence.text) or _states_nothing(sentence.text):
         return False
     return not is_heading(sentence) or ":" in sentence.text or any(ch.isdigit() for ch in sentence.text)
+
+
+def _states_nothing(text: str) -> bool:
+    rest = IMAGE.sub("", text).strip()
+    return not any(ch.isalnum() for ch in rest) or OUTLINE_NUMBER.fullmatch(rest) is not None
 
 
 SentenceLookup = Callable[[list[tuple[str, int]]], np.ndarray | None]

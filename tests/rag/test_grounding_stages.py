@@ -6,7 +6,7 @@ import pytest
 from rag.answering.compose import Composer, Part
 from rag.answering.conflicts import ConflictDetector
 from rag.answering.decision import RefusalModel, Signals
-from rag.answering.evidence import Evidence, EvidenceScorer
+from rag.answering.evidence import Evidence, EvidenceScorer, informative
 from rag.answering.premise import PremiseChecker, denies
 from rag.answering.question import QuestionReader, split_parts
 from rag.answering.verify import CitationVerifier, split_answer
@@ -68,6 +68,13 @@ class TestEvidenceScorer:
     def test_a_rule_line_is_not_a_term(self):
         chunk = make_chunk("m:1", "-------------\nIf it is impossible to comply, You must comply.")
         assert evidence(chunk, 1).display == "If it is impossible to comply, You must comply."
+
+    def test_images_outline_numbers_and_punctuation_are_not_evidence(self):
+        # they hold digits or colons, yet state nothing a quote could answer with
+        lines = ["1.1.", "* 6.", "...", "![table movie](https://example.org/table.gif)"]
+        kept = ["http://www.apache.org/licenses/LICENSE-2.0", '"$393,151,347",', "3.8", "Founded date: 1987"]
+        chunk = make_chunk("r:1", "\n\n".join(lines + kept))
+        assert [s.text for s in chunk.sentences if informative(s)] == kept
 
 
 READER = QuestionReader()
