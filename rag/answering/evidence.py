@@ -81,9 +81,8 @@ def _is_term(heading: str) -> bool:
 
 def informative(sentence: Sentence) -> bool:
     """Section headings ("What happened") state nothing; "Founded date: 1987" does. Nor do
-    images, bare outline numbers and punctuation, though they hold digits or colons: quoted, a
-    Markdown image line once stood in an answer as its second source. Sentences that instruct
-    the assistant are never evidence (see rag/documents/injection.py)."""
+    images, bare outline numbers and punctuation, though they hold digits or colons. Sentences
+    that instruct the assistant are never evidence (see rag/documents/injection.py)."""
     if is_instruction(sentence.text) or _states_nothing(sentence.text):
         return False
     return not is_heading(sentence) or ":" in sentence.text or any(ch.isdigit() for ch in sentence.text)

@@ -35,7 +35,7 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     """Answer sentences, without markers, each with the markers it carries. Markers that open a
     piece ("cards. [1] It costs...") belong to the sentence before them, and so does a piece
     that cannot start a sentence (lower case, or a lone word: pysbd cuts "called .ninja_log."
-    after the dot)."""
+    after the dot). A lead-in that only names the passage ("In [1], ...") is dropped."""
     text = answer.replace("\n", " ")
     pieces: list[list] = []  # [start, end, markers, led_in] spans of `text`
     for sent in split_sentences(text):
