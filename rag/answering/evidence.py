@@ -16,6 +16,7 @@ import numpy as np
 
 from rag.core.text import content_terms, flat, numbers, stems
 from rag.core.types import Chunk, Hit, Sentence
+from rag.documents.ingest import MD_IMAGE
 from rag.documents.injection import is_instruction
 from rag.documents.sentences import is_heading
 from rag.embedding.embedder import Embedder
@@ -26,9 +27,7 @@ BACK_REFERENCE = re.compile(
     r"^(?:He|She|They|It|This|That|These)\b|\b(?:he|she|they) (?:said|added|explained|wrote)\b"
 )
 TERM_MAX_WORDS = 3
-# what states nothing (see informative): a Markdown image or badge, an outline number ("2.14.")
-IMAGE = re.compile(r"\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?")
-OUTLINE_NUMBER = re.compile(r"[*•\-\s]*\d+(?:\.\d+)*\.")
+OUTLINE_NUMBER = re.compile(r"[*•\-\s]*\d+(?:\.\d+)*\.")  # "2.14." on its own states nothing
 CONTINUATION = re.compile(r"^(?:These|This|They|It|That) (?:include|includes|are|is|was|were|use|uses)\b")
 
 
@@ -89,7 +88,7 @@ def informative(sentence: Sentence) -> bool:
 
 
 def _states_nothing(text: str) -> bool:
-    rest = IMAGE.sub("", text).strip()
+    rest = MD_IMAGE.sub("", text).strip()
     return not any(ch.isalnum() for ch in rest) or OUTLINE_NUMBER.fullmatch(rest) is not None
 
 

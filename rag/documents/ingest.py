@@ -32,7 +32,7 @@ TITLE_MAX_CHARS = 120
 MIN_TITLE_WORDS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 # ![alt](src), and the badge link around it
-_MD_IMAGE = re.compile(r"\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?")
+MD_IMAGE = re.compile(r"\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?")
 _MD_HEADING = re.compile(r"^#\s+\S")  # a level-1 heading names the document
 _LIST_ITEM = re.compile(r"^\s*[-*+•·]\s")
 TITLE_SEARCH_LINES = 60  # how far down a Markdown heading may stand and still name the document
@@ -103,7 +103,7 @@ def extract_title(raw_text: str, cleaned: str) -> str:
 def plain(line: str) -> str:
     """A line without its Markdown marks: "# **Rich** [docs](url)" -> "Rich docs". Images and
     badges go altogether."""
-    line = _MD_IMAGE.sub("", line)
+    line = MD_IMAGE.sub("", line)
     line = _MD_LINK.sub(r"\1", line)
     line = _MD_MARKS.sub("", line)
     return " ".join(line.split()).strip(" |-")
