@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.core.text import content_terms, flat, numbers, stems
 from rag.core.types import Chunk, Hit, Sentence
-from rag.documents.ingest import MD_IMAGE
+from rag.documents.ingest import MD_IMAGE, linked_text, plain
 from rag.documents.injection import is_instruction
 from rag.documents.sentences import is_heading
 from rag.embedding.embedder import Embedder
@@ -28,6 +28,7 @@ BACK_REFERENCE = re.compile(
 )
 TERM_MAX_WORDS = 3
 OUTLINE_NUMBER = re.compile(r"[*•\-\s]*\d+(?:\.\d+)*\.")  # "2.14." on its own states nothing
+FIELD = re.compile(r":\s+\S")  # "Founded date: 1987" states its own value
 CONTINUATION = re.compile(r"^(?:These|This|They|It|That) (?:include|includes|are|is|was|were|use|uses)\b")
 
 
@@ -51,19 +52,27 @@ class Evidence:
         """The sentence with the neighbours it cannot be read without: the heading above it (a
         date line in a timeline, a term in a definition list), the sentence its pronoun points back to
         ("...," he said), or the sentence that continues it ("These include mining, ...", or what
-        follows "handled by a pair of functions:")."""
+        follows "handled by a pair of functions:"). Markdown links read as their text, as a
+        reader of the rendered page sees them."""
         sents = self.chunk.sentences
         i = sents.index(self.sentence)
         prev = sents[i - 1] if i > 0 else None
         nxt = sents[i + 1] if i + 1 < len(sents) else None
         text = flat(self.sentence.text)
-        if prev is not None and is_heading(prev) and (numbers(prev.text) or _is_term(prev.text)):
-            return f"{flat(prev.text).rstrip(':')}: {text}"  # "lpadmin: Members of this group can..."
-        if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
-            text = f"{flat(prev.text)} {text}"
-        if nxt is not None and (text.endswith(":") or CONTINUATION.match(flat(nxt.text))):
-            text = f"{text} {flat(nxt.text)}"
-        return text
+        if prev is not None and _labels(prev) and (numbers(prev.text) or _is_term(prev.text)):
+            text = f"{plain(prev.text).rstrip(':')}: {text}"  # "lpadmin: Members of this group can..."
+        else:
+            if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
+                text = f"{flat(prev.text)} {text}"
+            if nxt is not None and (text.endswith(":") or CONTINUATION.match(flat(nxt.text))):
+                text = f"{text} {flat(nxt.text)}"
+        return linked_text(text)
+
+
+def _labels(line: Sentence) -> bool:
+    """A heading names what the sentences below it are about; a field ("Founded date: 1987")
+    states its own value and says nothing about the line after it."""
+    return is_heading(line) and not FIELD.search(line.text)
 
 
 def _is_term(heading: str) -> bool:
@@ -137,7 +146,7 @@ class EvidenceScorer:
             terms = content_terms(sent.text)
             prev_terms = set()
             i = chunk.sentences.index(sent)
-            if i > 0 and is_heading(chunk.sentences[i - 1]):
+            if i > 0 and _labels(chunk.sentences[i - 1]):
                 prev_terms = content_terms(chunk.sentences[i - 1].text)
             overlap = len(q_terms & (terms | prev_terms)) / len(q_terms) if q_terms else 0.0
             score = float(cos) + self.lexical_weight * overlap

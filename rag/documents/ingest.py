@@ -37,6 +37,7 @@ _MD_HEADING = re.compile(r"^#\s+\S")  # a level-1 heading names the document
 _LIST_ITEM = re.compile(r"^\s*[-*+•·]\s")
 TITLE_SEARCH_LINES = 60  # how far down a Markdown heading may stand and still name the document
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_HTML_WRAPPED = re.compile(r"^\s*<([a-z][a-z0-9]*)\b[^<>]*>(.*)</\1>\s*$")  # "<summary>Status</summary>"
 _MD_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s*|[-*+]\s+)|`+|(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|\s#+\s*$")
 
 
@@ -101,12 +102,16 @@ def extract_title(raw_text: str, cleaned: str) -> str:
 
 
 def plain(line: str) -> str:
-    """A line without its Markdown marks: "# **Rich** [docs](url)" -> "Rich docs". Images and
-    badges go altogether."""
-    line = MD_IMAGE.sub("", line)
-    line = _MD_LINK.sub(r"\1", line)
-    line = _MD_MARKS.sub("", line)
+    """A line without its Markdown marks: "# **Rich** [docs](url)" -> "Rich docs", and a line
+    wrapped in one HTML element by its content: "<summary>Status</summary>" -> "Status". Images
+    and badges go altogether."""
+    line = _MD_MARKS.sub("", _HTML_WRAPPED.sub(r"\2", linked_text(line)))
     return " ".join(line.split()).strip(" |-")
+
+
+def linked_text(text: str) -> str:
+    """Markdown links as their text, images and badges gone: "[status](url)" -> "status"."""
+    return _MD_LINK.sub(r"\1", MD_IMAGE.sub("", text))
 
 
 def _shorten(line: str) -> str:

@@ -69,6 +69,23 @@ class TestEvidenceScorer:
         chunk = make_chunk("m:1", "-------------\nIf it is impossible to comply, You must comply.")
         assert evidence(chunk, 1).display == "If it is impossible to comply, You must comply."
 
+    def test_a_field_line_states_its_own_value_and_labels_nothing(self):
+        fields = "Employees: 10001+\nFounded date: 1987\n"
+        chunk = make_chunk("003:0", fields + "In the world of technology, Huawei is making waves.")
+        assert evidence(chunk, 1).display == "Founded date: 1987"
+        assert evidence(chunk, 2).display == "In the world of technology, Huawei is making waves."
+        hits = [Hit(chunk, 1.0)]
+        ev = EvidenceScorer(HashEmbedder(), lexical_weight=0.3).run("When was the company founded?", hits)
+        assert next(e for e in ev if e.sentence.text.startswith("In the world")).overlap == 0.0
+
+    def test_markdown_links_and_html_labels_read_as_text(self):
+        chunk = make_chunk(
+            "rich:4",
+            "<summary>Status</summary>\n\n"
+            "You can use the [status](https://rich.readthedocs.io/status.html) method for a spinner.",
+        )
+        assert evidence(chunk, 1).display == "Status: You can use the status method for a spinner."
+
     def test_images_outline_numbers_and_punctuation_are_not_evidence(self):
         # they hold digits or colons, yet state nothing a quote could answer with
         lines = ["1.1.", "* 6.", "...", "![table movie](https://example.org/table.gif)"]
