@@ -85,6 +85,8 @@ class TestEvidenceScorer:
             "You can use the [status](https://rich.readthedocs.io/status.html) method for a spinner.",
         )
         assert evidence(chunk, 1).display == "Status: You can use the status method for a spinner."
+        row = make_chunk("rich:9", '"May 25, 2018",\n"Solo: A Star Wars Story",')
+        assert evidence(row, 1).display == '"May 25, 2018": "Solo: A Star Wars Story",'
 
     def test_images_outline_numbers_and_punctuation_are_not_evidence(self):
         # they hold digits or colons, yet state nothing a quote could answer with
