@@ -60,12 +60,11 @@ class Evidence:
         nxt = sents[i + 1] if i + 1 < len(sents) else None
         text = flat(self.sentence.text)
         if prev is not None and _labels(prev) and (numbers(prev.text) or _is_term(prev.text)):
-            text = f"{plain(prev.text).rstrip(':,;')}: {text}"  # "lpadmin: Members of this group can..."
-        else:
-            if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
-                text = f"{flat(prev.text)} {text}"
-            if nxt is not None and (text.endswith(":") or CONTINUATION.match(flat(nxt.text))):
-                text = f"{text} {flat(nxt.text)}"
+            return linked_text(f"{plain(prev.text).rstrip(':,;')}: {text}")  # "lpadmin: Members of..."
+        if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
+            text = f"{flat(prev.text)} {text}"
+        if nxt is not None and (text.endswith(":") or CONTINUATION.match(flat(nxt.text))):
+            text = f"{text} {flat(nxt.text)}"
         return linked_text(text)
 
 
