@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 _BLOCK_TAGS = """address article aside blockquote body caption dd details dialog div dl dt fieldset
 figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main nav ol p pre section summary
@@ -50,6 +54,8 @@ def html_text(raw: bytes) -> tuple[str, str | None]:
         elif isinstance(node, Tag):
             if node.name in SKIPPED:
                 continue
+            if _permalink(node):
+                continue
             if node.name == "br":
                 pieces.append("\n")
                 continue
@@ -60,6 +66,16 @@ def html_text(raw: bytes) -> tuple[str, str | None]:
                 pieces.append(PARAGRAPH)
     text = "".join(pieces)
     return "\n".join(line.strip(" |") for line in text.split("\n")), title
+
+
+def _permalink(node: Tag) -> bool:
+    """A link to a place on its own page that holds no word ("¶", "#") marks a heading or a
+    definition for copying its address (Sphinx, Texinfo, MkDocs); a reader skips it."""
+    return (
+        node.name == "a"
+        and str(node.get("href", "")).startswith("#")
+        and not any(ch.isalnum() for ch in node.get_text())
+    )
 
 
 def pdf_text(pages: list[str]) -> str:

@@ -32,7 +32,7 @@ class TestBuild:
         assert sorted(report.added) == sorted(p.stem for p in corpus_copy.iterdir())
         index = _load(settings)
         m = index.manifest
-        assert m.format == "news-rag-index v2"
+        assert m.format == "news-rag-index v3"
         assert (m.embedder, m.dim, m.index_type) == ("hash-test", 64, "flat")
         assert m.chunking == {"sentences": 4, "overlap": 1, "max_chars": 900, "embed_title": True}
         assert all(len(info["sha256"]) == 64 for info in m.documents.values())
@@ -150,7 +150,7 @@ class TestLoadChecks:
         builder.build([corpus_copy])
         store = IndexStore(settings.index_path)
         manifest = store.current_dir() / "manifest.json"
-        manifest.write_text(manifest.read_text().replace("news-rag-index v2", "news-rag-index v0"))
+        manifest.write_text(manifest.read_text().replace("news-rag-index v3", "news-rag-index v0"))
         with pytest.raises(IndexMismatchError, match="format"):
             _load(settings)
 

@@ -130,6 +130,22 @@ class TestMarkup:
             "Solo | $393",
         ]
 
+    def test_permalink_markers_are_left_out(self):
+        from rag.documents.markup import html_text
+
+        raw = (
+            "<body><dt>Function: void ffi_closure_free (void *writable)"
+            "<a href='#index-void-2' class='copiable-anchor'> &para;</a></dt>"
+            '<h2>Install<a class="headerlink" href="#install">#</a></h2>'
+            '<p>See <a href="#install">Install</a> and <a href="https://x.org">¶ 12</a>.</p></body>'
+        ).encode()
+        lines = [ln for ln in html_text(raw)[0].split("\n") if ln.strip()]
+        assert lines == [
+            "Function: void ffi_closure_free (void *writable)",
+            "Install",
+            "See Install and ¶ 12.",
+        ]
+
     def test_pdf_running_headers_and_page_numbers_are_dropped(self):
         from rag.documents.markup import pdf_text
 
