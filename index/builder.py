@@ -21,7 +21,7 @@ from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
 from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.core.types import Chunk, Document
 from rag.documents.chunking import Chunker
-from rag.documents.ingest import SUPPORTED_SUFFIXES, Skipped, load_documents
+from rag.documents.ingest import SUPPORTED_SUFFIXES, Skipped, as_read, load_documents
 from rag.embedding.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class IndexBuilder:
                 out[row] = prev.sentence_vectors[old]
         if missing:
             texts = list(table.values())
-            sentences = [" ".join(texts[r].text.split()) for r in missing]
+            sentences = [as_read(texts[r].text) for r in missing]
             out[missing] = self.embedder.embed(sentences, max_tokens=self.config.sentence_max_tokens)
         return out
 

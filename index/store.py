@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 # v2: sentences no longer end inside an inline enumeration (rag/documents/sentences.py), so
 # spans stored by v1 would not match the sentences the pipeline splits today
-# v3: HTML permalink marks ("¶") are not part of a page's text
+# v3: HTML permalink marks ("¶") are not text, and stored sentence vectors read Markdown links as
+# their text (`as_read`), as the pipeline embeds a sentence today
 FORMAT = "news-rag-index v3"
 
 

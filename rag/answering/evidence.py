@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.core.text import content_terms, flat, numbers, stems
 from rag.core.types import Chunk, Hit, Sentence
-from rag.documents.ingest import MD_IMAGE, linked_text, plain
+from rag.documents.ingest import MD_IMAGE, as_read, linked_text, plain
 from rag.documents.injection import is_instruction
 from rag.documents.sentences import is_heading
 from rag.embedding.embedder import Embedder
@@ -138,15 +138,15 @@ class EvidenceScorer:
         if question_vector is None:
             question_vector = self.embedder.embed([question], progress=False)[0]
         keys = [(chunk.doc_id, sent.start) for sent, chunk, _ in items]
-        vectors = sentence_vectors(self.embedder, self.lookup, keys, [flat(s.text) for s, _, _ in items])
+        vectors = sentence_vectors(self.embedder, self.lookup, keys, [as_read(s.text) for s, _, _ in items])
         cosines = vectors @ question_vector
         out = []
         for (sent, chunk, rank), cos, vec in zip(items, cosines, vectors):
-            terms = content_terms(sent.text)
+            terms = content_terms(as_read(sent.text))
             prev_terms = set()
             i = chunk.sentences.index(sent)
             if i > 0 and _labels(chunk.sentences[i - 1]):
-                prev_terms = content_terms(chunk.sentences[i - 1].text)
+                prev_terms = content_terms(as_read(chunk.sentences[i - 1].text))
             overlap = len(q_terms & (terms | prev_terms)) / len(q_terms) if q_terms else 0.0
             score = float(cos) + self.lexical_weight * overlap
             out.append(Evidence(sent, chunk, rank, float(cos), overlap, score, vec))

@@ -26,8 +26,9 @@ from rag.answering.rewrite import QuestionRewriter
 from rag.answering.verify import MARKER, CitationVerifier, split_answer
 from rag.core.errors import Cancelled, GeneratorError, InputError
 from rag.core.nlp import nlp
-from rag.core.text import Haystack, content_terms, flat, normalise, numbers
+from rag.core.text import Haystack, content_terms, normalise, numbers
 from rag.core.types import Answer, Chunk, Hit
+from rag.documents.ingest import as_read
 from rag.generation.base import Generator, Judge, Prompt, Usage
 from rag.generation.prompting import PromptLibrary
 from rag.retrieval.retriever import Retriever, interleave
@@ -420,9 +421,7 @@ class Answerer:
         for hit in hits:
             c = hit.chunk
             sents = [
-                " ".join(x.text.split())
-                for x in c.sentences
-                if (c.doc_id, x.start) not in seen and informative(x)
+                as_read(x.text) for x in c.sentences if (c.doc_id, x.start) not in seen and informative(x)
             ]
             seen.update((c.doc_id, x.start) for x in c.sentences)
             if sents:
@@ -443,7 +442,7 @@ class Answerer:
         question when there is a judge. The sentence alone: with its document's title as well,
         the judge's signal decided no better on the calibration halves and each call took 0.07 s more."""
         if self.judge is not None and (not self.options.decide or self.decision.uses("judged")):
-            prompt = self.prompts.render("judge", text=flat(cited), question=plan.question.text)
+            prompt = self.prompts.render("judge", text=as_read(cited), question=plan.question.text)
             odds = self.judge.yes_odds(Prompt(user=prompt, system=self.prompts.render("judge_system")))
             plan.signals.judged = max(-JUDGED_CLIP, min(JUDGED_CLIP, odds))
             plan.read_by_judge.add(cited)

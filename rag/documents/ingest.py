@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.core.errors import IngestError
+from rag.core.text import flat
 from rag.core.types import Document
 from rag.documents.clean import clean_text, has_junk
 from rag.documents.injection import is_instruction
@@ -112,6 +113,13 @@ def plain(line: str) -> str:
 def linked_text(text: str) -> str:
     """Markdown links as their text, images and badges gone: "[status](url)" -> "status"."""
     return _MD_LINK.sub(r"\1", MD_IMAGE.sub("", text))
+
+
+def as_read(sentence: str) -> str:
+    """A sentence as the models read it: on one line, Markdown links as their text. A URL in
+    the middle of a sentence takes a quarter of its embedding's tokens, and "[status](url)" looks
+    like a citation to the writer."""
+    return linked_text(flat(sentence))
 
 
 def _shorten(line: str) -> str:

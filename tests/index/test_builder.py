@@ -140,6 +140,22 @@ class TestLoadChecks:
         index = load_index(with_sentences)
         assert index.sentence_vectors is not None and len(index.sentence_vectors) == len(index.sentence_rows)
 
+    def test_stored_sentence_vectors_read_markdown_links_as_their_text(self, embedder, settings, tmp_path):
+        corpus = tmp_path / "md"
+        corpus.mkdir()
+        text = "You can use the [status](https://rich.readthedocs.io/x.html#status) method for spinners."
+        (corpus / "readme.md").write_text(f"# Rich\n\n{text}\n")
+        with_sentences = settings.model_copy(update={"embed_sentences": True})
+        make_builder(with_sentences, embedder).build([corpus])
+        index = load_index(with_sentences)
+        (row,) = [
+            r
+            for (doc, start), r in index.sentence_rows.items()
+            if start == index.documents["readme"].text.index("You")
+        ]
+        read = embedder.embed(["You can use the status method for spinners."])[0]
+        np.testing.assert_allclose(index.sentence_vectors[row], read, atol=1e-6)
+
     def test_other_chunking(self, builder, settings, corpus_copy):
         builder.build([corpus_copy])
         other = settings.model_copy(update={"chunk_sentences": 6})

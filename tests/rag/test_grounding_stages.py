@@ -99,6 +99,20 @@ class TestEvidenceScorer:
 READER = QuestionReader()
 
 
+class TestPromptPassages:
+    def test_markdown_links_reach_the_model_as_their_text(self):
+        from rag.answering.pipeline import Answerer
+
+        chunk = make_chunk(
+            "rich:3",
+            "[![PyPI version](https://badge.fury.io/py/rich.svg)](https://pypi.org/project/rich)\n"
+            "You can use the [status](https://rich.readthedocs.io/x.html#status) method [1] here.",
+        )
+        passages, shown = Answerer._passages([Hit(chunk, 1.0)])
+        assert passages == {1: chunk}
+        assert shown == [{"marker": 1, "text": "You can use the status method [1] here."}]
+
+
 class TestQuestionReader:
     @pytest.mark.parametrize(
         ("question", "names"),
