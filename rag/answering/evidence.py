@@ -76,13 +76,15 @@ def _labels(line: Sentence) -> bool:
 
 def _is_term(heading: str) -> bool:
     """A heading that names what the next sentence is about ("lpadmin", "operator"), as a
-    definition list does, rather than a section title ("What To Do Next")."""
+    definition list does, rather than a section title ("What To Do Next") or a line of code that
+    carries on below it ("table.add_row(")."""
     words = heading.split()
     return (
         len(words) <= TERM_MAX_WORDS
         and ":" not in heading
         and not heading.isupper()
         and any(ch.isalpha() for ch in heading)  # not a rule ("-----") or a bare number
+        and heading.count("(") == heading.count(")")
     )
 
 

@@ -69,6 +69,12 @@ class TestEvidenceScorer:
         chunk = make_chunk("m:1", "-------------\nIf it is impossible to comply, You must comply.")
         assert evidence(chunk, 1).display == "If it is impossible to comply, You must comply."
 
+    def test_a_line_of_code_left_open_is_not_a_term(self):
+        chunk = make_chunk("rich:8", 'table.add_row(\n"May 25, 2018",')
+        assert evidence(chunk, 1).display == '"May 25, 2018",'
+        chunk = make_chunk("u:3", "lpadmin\nMembers of this group can add 2 printers.")
+        assert evidence(chunk, 1).display == "lpadmin: Members of this group can add 2 printers."
+
     def test_a_field_line_states_its_own_value_and_labels_nothing(self):
         fields = "Employees: 10001+\nFounded date: 1987\n"
         chunk = make_chunk("003:0", fields + "In the world of technology, Huawei is making waves.")
