@@ -140,11 +140,12 @@ class EvidenceScorer:
         if question_vector is None:
             question_vector = self.embedder.embed([question], progress=False)[0]
         keys = [(chunk.doc_id, sent.start) for sent, chunk, _ in items]
-        vectors = sentence_vectors(self.embedder, self.lookup, keys, [as_read(s.text) for s, _, _ in items])
+        read = [as_read(s.text) for s, _, _ in items]
+        vectors = sentence_vectors(self.embedder, self.lookup, keys, read)
         cosines = vectors @ question_vector
         out = []
-        for (sent, chunk, rank), cos, vec in zip(items, cosines, vectors):
-            terms = content_terms(as_read(sent.text))
+        for (sent, chunk, rank), text, cos, vec in zip(items, read, cosines, vectors):
+            terms = content_terms(text)
             prev_terms = set()
             i = chunk.sentences.index(sent)
             if i > 0 and _labels(chunk.sentences[i - 1]):

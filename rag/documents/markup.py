@@ -52,9 +52,7 @@ def html_text(raw: bytes) -> tuple[str, str | None]:
             in_pre = any(p.name == "pre" for p in node.parents)
             pieces.append(str(node) if in_pre else _SPACE.sub(" ", str(node)))
         elif isinstance(node, Tag):
-            if node.name in SKIPPED:
-                continue
-            if _permalink(node):
+            if node.name in SKIPPED or _permalink(node):
                 continue
             if node.name == "br":
                 pieces.append("\n")
