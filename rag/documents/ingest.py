@@ -116,9 +116,9 @@ def linked_text(text: str) -> str:
 
 
 def as_read(sentence: str) -> str:
-    """A sentence as the models read it: on one line, Markdown links as their text. A URL in
-    the middle of a sentence takes a quarter of its embedding's tokens, and "[status](url)" looks
-    like a citation to the writer."""
+    """A sentence as the models read it: on one line, Markdown links as their text. The URLs
+    are most of a linked sentence's embedding tokens (a median of 68% in Rich's README), and
+    "[status](url)" looks like a citation to the writer."""
     return linked_text(flat(sentence))
 
 
