@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.core.text import content_terms, flat, numbers, stems
+from rag.core.text import content_terms, numbers, stems
 from rag.core.types import Chunk, Hit, Sentence
-from rag.documents.ingest import MD_IMAGE, as_read, linked_text, plain
+from rag.documents.ingest import MD_IMAGE, as_read, plain
 from rag.documents.injection import is_instruction
 from rag.documents.sentences import is_heading
 from rag.embedding.embedder import Embedder
@@ -58,14 +58,14 @@ class Evidence:
         i = sents.index(self.sentence)
         prev = sents[i - 1] if i > 0 else None
         nxt = sents[i + 1] if i + 1 < len(sents) else None
-        text = flat(self.sentence.text)
+        text = as_read(self.sentence.text)
         if prev is not None and _labels(prev) and (numbers(prev.text) or _is_term(prev.text)):
-            return linked_text(f"{plain(prev.text).rstrip(':,;')}: {text}")  # "lpadmin: Members of..."
+            return f"{plain(prev.text).rstrip(':,;')}: {text}"  # "lpadmin: Members of..."
         if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
-            text = f"{flat(prev.text)} {text}"
-        if nxt is not None and (text.endswith(":") or CONTINUATION.match(flat(nxt.text))):
-            text = f"{text} {flat(nxt.text)}"
-        return linked_text(text)
+            text = f"{as_read(prev.text)} {text}"
+        if nxt is not None and (text.endswith(":") or CONTINUATION.match(as_read(nxt.text))):
+            text = f"{text} {as_read(nxt.text)}"
+        return text
 
 
 def _labels(line: Sentence) -> bool:
