@@ -38,6 +38,7 @@ from index.stats import CorpusStats
 from index.stores import VectorStore, create_store, drop_store, open_store
 from rag.core.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.core.types import Chunk, Document, Sentence
+from rag.documents.ingest import linked_text
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ log = logging.getLogger(__name__)
 # spans stored by v1 would not match the sentences the pipeline splits today
 # v3: HTML permalink marks ("¶") are not text, and stored sentence vectors read Markdown links as
 # their text (`as_read`), as the pipeline embeds a sentence today
-FORMAT = "news-rag-index v3"
+# v4: chunk vectors and BM25 terms read Markdown links as their text too (`embedding_text`)
+FORMAT = "news-rag-index v4"
 
 
 @dataclass
@@ -302,8 +304,11 @@ def sentence_table(chunks: Sequence[Chunk]) -> dict[tuple[str, int], Sentence]:
 
 
 def embedding_text(chunk: Chunk, with_title: bool) -> str:
-    """What gets embedded and BM25-indexed for a chunk: its title gives short chunks context."""
-    return f"{chunk.title}\n{chunk.text}" if with_title else chunk.text
+    """What gets embedded and BM25-indexed for a chunk: its title gives short chunks context.
+    Links read as their text, as a sentence does (`as_read`): a URL's words ("readthedocs",
+    "latest") are not what the passage says."""
+    text = linked_text(chunk.text)
+    return f"{chunk.title}\n{text}" if with_title else text
 
 
 def _write_jsonl(path: Path, rows) -> None:

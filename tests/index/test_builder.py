@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.store import IndexStore
+from index.store import FORMAT, IndexStore
 from rag.core.errors import (
     IndexCorruptError,
     IndexLockedError,
@@ -32,7 +32,7 @@ class TestBuild:
         assert sorted(report.added) == sorted(p.stem for p in corpus_copy.iterdir())
         index = _load(settings)
         m = index.manifest
-        assert m.format == "news-rag-index v3"
+        assert m.format == FORMAT
         assert (m.embedder, m.dim, m.index_type) == ("hash-test", 64, "flat")
         assert m.chunking == {"sentences": 4, "overlap": 1, "max_chars": 900, "embed_title": True}
         assert all(len(info["sha256"]) == 64 for info in m.documents.values())
@@ -140,7 +140,7 @@ class TestLoadChecks:
         index = load_index(with_sentences)
         assert index.sentence_vectors is not None and len(index.sentence_vectors) == len(index.sentence_rows)
 
-    def test_stored_sentence_vectors_read_markdown_links_as_their_text(self, embedder, settings, tmp_path):
+    def test_markdown_links_are_indexed_as_their_text(self, embedder, settings, tmp_path):
         corpus = tmp_path / "md"
         corpus.mkdir()
         text = "You can use the [status](https://rich.readthedocs.io/x.html#status) method for spinners."
@@ -148,13 +148,18 @@ class TestLoadChecks:
         with_sentences = settings.model_copy(update={"embed_sentences": True})
         make_builder(with_sentences, embedder).build([corpus])
         index = load_index(with_sentences)
+        read = "You can use the status method for spinners."
         (row,) = [
             r
             for (doc, start), r in index.sentence_rows.items()
             if start == index.documents["readme"].text.index("You")
         ]
-        read = embedder.embed(["You can use the status method for spinners."])[0]
-        np.testing.assert_allclose(index.sentence_vectors[row], read, atol=1e-6)
+        np.testing.assert_allclose(index.sentence_vectors[row], embedder.embed([read])[0], atol=1e-6)
+        (chunk,) = index.chunks
+        chunk_read = f"{chunk.title}\n{chunk.text.replace(text, read)}"
+        np.testing.assert_allclose(index.vectors[0], embedder.embed([chunk_read])[0], atol=1e-6)
+        assert index.store.bm25("status", 1)[1].tolist() == [0]
+        assert index.store.bm25("readthedocs", 1)[1].tolist() == []
 
     def test_other_chunking(self, builder, settings, corpus_copy):
         builder.build([corpus_copy])
@@ -166,7 +171,7 @@ class TestLoadChecks:
         builder.build([corpus_copy])
         store = IndexStore(settings.index_path)
         manifest = store.current_dir() / "manifest.json"
-        manifest.write_text(manifest.read_text().replace("news-rag-index v3", "news-rag-index v0"))
+        manifest.write_text(manifest.read_text().replace(FORMAT, "news-rag-index v0"))
         with pytest.raises(IndexMismatchError, match="format"):
             _load(settings)
 
