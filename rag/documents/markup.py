@@ -1,4 +1,5 @@
-"""Text out of HTML and PDF as a reader sees it: paragraphs intact, page furniture gone.
+"""Text out of HTML, PDF and reStructuredText as a reader sees it: paragraphs intact, page
+furniture gone.
 
 HTML: whitespace inside text is collapsible (the source wraps lines wherever it likes), inline
 markup (<code>, <a>, <span>) joins its neighbours without a break, and block elements (<p>, <li>,
@@ -7,6 +8,10 @@ markup (<code>, <a>, <span>) joins its neighbours without a break, and block ele
 PDF: pypdf gives each page's lines. A line that opens or closes most pages (a running header,
 a page number, with digits read as one) is furniture, not content; it is dropped so that a
 paragraph flows on across the page break.
+
+reStructuredText (most Python projects' READMEs and docs) is rendered to HTML by docutils, the
+reference implementation, and read as HTML: "`the docs <https://...>`_" reads "the docs" and
+"Install with::" loses its second colon, as on the rendered page.
 """
 
 from __future__ import annotations
@@ -74,6 +79,42 @@ def _permalink(node: Tag) -> bool:
         and str(node.get("href", "")).startswith("#")
         and not any(ch.isalnum() for ch in node.get_text())
     )
+
+
+_ROLE = re.compile(r"(?<![\w`]):(?:[A-Za-z][\w+.-]*:)+`([^`]+)`")  # :mod:`email`, :py:func:`x`
+_TITLED = re.compile(r"(.*?\S)\s*<[^<>]+>", re.S)
+# documents are data, not programs: no file inclusion (".. include:: /etc/passwd"), no raw
+# HTML passed through, no docutils.conf read, and markup errors are neither shown nor raised
+_RST_SETTINGS = {
+    "file_insertion_enabled": False,
+    "raw_enabled": False,
+    "_disable_config": True,
+    "report_level": 5,
+    "halt_level": 5,
+}
+
+
+def _role_text(match: re.Match[str]) -> str:
+    """What Sphinx shows for a role: ":func:`~pkg.run`" -> "run", ":ref:`Install <setup>`" ->
+    "Install"; as a literal, so docutils, which knows none of Sphinx's roles, keeps the text."""
+    text = match.group(1)
+    titled = _TITLED.fullmatch(text)
+    if titled:
+        return f"``{titled.group(1)}``"
+    text = text.lstrip("!")
+    return f"``{text[1:].rsplit('.', 1)[-1] if text.startswith('~') else text}``"
+
+
+def rst_text(source: str) -> tuple[str, str | None]:
+    """(text, title) of a reStructuredText document, read from the HTML docutils renders. The
+    HTML 4 writer, because HTML5's <aside> holds notes and warnings that are content here."""
+    from docutils.core import publish_parts
+
+    source = _ROLE.sub(_role_text, source)
+    parts = publish_parts(source, writer_name="html4css1", settings_overrides=_RST_SETTINGS)
+    text, _ = html_text(parts["html_body"].encode())
+    title = html_text(parts["title"].encode())[0].strip() if parts["title"] else ""
+    return text, title or None
 
 
 def pdf_text(pages: list[str]) -> str:

@@ -36,6 +36,29 @@ class TestLoadDocument:
         assert "Huawei linked\n15,000\ncards." in doc.text or "Huawei linked 15,000 cards." in doc.text
         assert "var x" not in doc.text and "Home | About" not in doc.text
 
+    def test_restructuredtext_reads_as_rendered_and_runs_nothing(self, tmp_path: Path):
+        secret = tmp_path / "secret.txt"
+        secret.write_text("top secret token")
+        page = tmp_path / "README.rst"
+        page.write_text(
+            "Requests: *HTTP* for Humans\n===========================\n\n"
+            "See `the docs <https://requests.readthedocs.io>`_ before you start.\n\n"
+            "Call :func:`~requests.api.get` to fetch, as :ref:`the quickstart <quick>` shows.\n\n"
+            "Install with::\n\n    $ python -m pip install requests\n\n"
+            ".. note:: Requests supports Python 3.8 and newer.\n\n"
+            f".. include:: {secret}\n\n"
+            ".. raw:: html\n\n   <script>alert(1)</script>\n\n"
+            "A line with `broken markup.\n"
+        )
+        doc = load_document(page, MB)
+        assert (doc.doc_id, doc.title) == ("README", "Requests: HTTP for Humans")
+        assert "See the docs before you start." in doc.text and "readthedocs" not in doc.text
+        assert "Call get to fetch, as the quickstart shows." in doc.text  # Sphinx roles as Sphinx shows them
+        assert "Install with:\n" in doc.text and "$ python -m pip install requests" in doc.text
+        assert "Requests supports Python 3.8 and newer." in doc.text  # a note is content
+        assert "A line with `broken markup." in doc.text  # an error is neither shown nor raised
+        assert "secret" not in doc.text and "alert" not in doc.text
+
     def test_pdf_text_is_extracted(self, tmp_path: Path):
         pdf = write_pdf(tmp_path / "memo.pdf", ["Huawei SuperPoD memo", "It links 15,000 cards."])
         doc = load_document(pdf, MB)
