@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 # v3: HTML permalink marks ("¶") are not text, and stored sentence vectors read Markdown links as
 # their text (`as_read`), as the pipeline embeds a sentence today
 # v4: chunk vectors and BM25 terms read Markdown links as their text too (`embedding_text`)
-FORMAT = "news-rag-index v4"
+# v5: reference-style links ("[docs][ref]") read as their text, and their definitions go
+FORMAT = "news-rag-index v5"
 
 
 @dataclass

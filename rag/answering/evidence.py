@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.core.text import content_terms, numbers, stems
 from rag.core.types import Chunk, Hit, Sentence
-from rag.documents.ingest import MD_IMAGE, as_read, plain
+from rag.documents.ingest import as_read, linked_text, plain
 from rag.documents.injection import is_instruction
 from rag.documents.sentences import is_heading
 from rag.embedding.embedder import Embedder
@@ -90,7 +90,8 @@ def _is_term(heading: str) -> bool:
 
 def informative(sentence: Sentence) -> bool:
     """Section headings ("What happened") state nothing; "Founded date: 1987" does. Nor do
-    images, bare outline numbers and punctuation, though they hold digits or colons. Sentences
+    images, Markdown reference definitions, bare outline numbers and punctuation, though they
+    hold digits or colons. Sentences
     that instruct the assistant are never evidence (see rag/documents/injection.py)."""
     if is_instruction(sentence.text) or _states_nothing(sentence.text):
         return False
@@ -98,7 +99,7 @@ def informative(sentence: Sentence) -> bool:
 
 
 def _states_nothing(text: str) -> bool:
-    rest = MD_IMAGE.sub("", text).strip()
+    rest = linked_text(text).strip()
     return not any(ch.isalnum() for ch in rest) or OUTLINE_NUMBER.fullmatch(rest) is not None
 
 
