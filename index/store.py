@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 # their text (`as_read`), as the pipeline embeds a sentence today
 # v4: chunk vectors and BM25 terms read Markdown links as their text too (`embedding_text`)
 # v5: reference-style links ("[docs][ref]") read as their text, and their definitions go
-FORMAT = "news-rag-index v5"
+# v6: Markdown documents are their rendered text (markdown-it), so their spans differ
+FORMAT = "news-rag-index v6"
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Read article files into Documents.
 
-Supported: .txt and .md (read as text), .html/.htm, .pdf and .rst (their text as a reader sees
-it, rag/documents/markup.py). Anything else, and files that are empty,
+Supported: .txt (read as text), .md, .html/.htm, .pdf and .rst (their text as a reader sees it,
+rag/documents/markup.py). Anything else, and files that are empty,
 binary, unreadable, too large or duplicates of an earlier file, is skipped with one reason
 each so that the rest of the corpus still gets indexed.
 """
@@ -21,15 +21,16 @@ from rag.core.text import flat
 from rag.core.types import Document
 from rag.documents.clean import clean_text, has_junk
 from rag.documents.injection import is_instruction
-from rag.documents.markup import html_text, pdf_text, rst_text
+from rag.documents.markup import html_text, markdown_text, pdf_text, rst_text
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+TEXT_SUFFIXES = {".txt"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 RST_SUFFIXES = {".rst", ".rest"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | RST_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | RST_SUFFIXES
 TITLE_MAX_CHARS = 120
 MIN_TITLE_WORDS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -166,12 +167,16 @@ def load_document(path: Path, max_bytes: int) -> Document:
         raise IngestError("empty file")
     sha = hashlib.sha256(raw).hexdigest()
     html_title = None
+    source = None
     if suffix in PDF_SUFFIXES:
         text = _pdf_text(path)
     elif suffix in HTML_SUFFIXES:
         text, html_title = html_text(raw)
     elif suffix in RST_SUFFIXES:
         text, html_title = rst_text(_decode(raw))
+    elif suffix in MARKDOWN_SUFFIXES:
+        source = _decode(raw)
+        text = markdown_text(source)
     else:
         text = _decode(raw)
     cleaned = clean_text(text)
@@ -181,7 +186,7 @@ def load_document(path: Path, max_bytes: int) -> Document:
     if html_title and not is_instruction(html_title):
         title = _shorten(html_title)
     else:
-        title = extract_title(text, cleaned)
+        title = extract_title(source or text, cleaned)
     return Document(doc_id=path.stem, title=title, text=cleaned, source=str(path), sha256=sha)
 
 

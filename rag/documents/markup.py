@@ -1,5 +1,5 @@
-"""Text out of HTML, PDF and reStructuredText as a reader sees it: paragraphs intact, page
-furniture gone.
+"""Text out of HTML, PDF, Markdown and reStructuredText as a reader sees it: paragraphs intact,
+page furniture gone.
 
 HTML: whitespace inside text is collapsible (the source wraps lines wherever it likes), inline
 markup (<code>, <a>, <span>) joins its neighbours without a break, and block elements (<p>, <li>,
@@ -8,6 +8,10 @@ markup (<code>, <a>, <span>) joins its neighbours without a break, and block ele
 PDF: pypdf gives each page's lines. A line that opens or closes most pages (a running header,
 a page number, with digits read as one) is furniture, not content; it is dropped so that a
 paragraph flows on across the page break.
+
+Markdown is rendered by markdown-it (CommonMark) and read as HTML: a README's paragraphs wrapped
+at 80 columns become one, comments vanish, inline HTML, links and emphasis read as on GitHub's
+page.
 
 reStructuredText (most Python projects' READMEs and docs) is rendered to HTML by docutils, the
 reference implementation, and read as HTML: "`the docs <https://...>`_" reads "the docs" and
@@ -115,6 +119,15 @@ def rst_text(source: str) -> tuple[str, str | None]:
     text, _ = html_text(parts["html_body"].encode())
     title = html_text(parts["title"].encode())[0].strip() if parts["title"] else ""
     return text, title or None
+
+
+def markdown_text(source: str) -> str:
+    """The text of a Markdown document as rendered (CommonMark, with GitHub's tables). Its inline
+    HTML is rendered too ("<details><summary>", "<img>"): it is read like any page, never shown live."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return html_text(md.render(source).encode())[0]
 
 
 def pdf_text(pages: list[str]) -> str:

@@ -144,7 +144,7 @@ class TestLoadChecks:
         corpus = tmp_path / "md"
         corpus.mkdir()
         text = "You can use the [status](https://rich.readthedocs.io/x.html#status) method for spinners."
-        (corpus / "readme.md").write_text(f"# Rich\n\n{text}\n")
+        (corpus / "readme.txt").write_text(f"# Rich\n\n{text}\n")  # Markdown as text: .md is rendered
         with_sentences = settings.model_copy(update={"embed_sentences": True})
         make_builder(with_sentences, embedder).build([corpus])
         index = load_index(with_sentences)
