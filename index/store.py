@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # v3: HTML permalink marks ("¶") are not text, and stored sentence vectors read Markdown links as
 # their text (`as_read`), as the pipeline embeds a sentence today
 # v4: chunk vectors and BM25 terms read Markdown links as their text too (`embedding_text`)
-# v5: reference-style links ("[docs][ref]") read as their text, and their definitions go
+# v5: reference-style links ("[docs][ref]") read as their text (51ad6c2; markdown-it took over)
 # v6: Markdown documents are their rendered text (markdown-it), so their spans differ
 FORMAT = "news-rag-index v6"
 

@@ -90,8 +90,7 @@ def _is_term(heading: str) -> bool:
 
 def informative(sentence: Sentence) -> bool:
     """Section headings ("What happened") state nothing; "Founded date: 1987" does. Nor do
-    images, Markdown reference definitions, bare outline numbers and punctuation, though they
-    hold digits or colons. Sentences
+    images, bare outline numbers and punctuation, though they hold digits or colons. Sentences
     that instruct the assistant are never evidence (see rag/documents/injection.py)."""
     if is_instruction(sentence.text) or _states_nothing(sentence.text):
         return False

@@ -40,17 +40,6 @@ _MD_HEADING = re.compile(r"^#\s+\S")  # a level-1 heading names the document
 _LIST_ITEM = re.compile(r"^\s*[-*+•·]\s")
 TITLE_SEARCH_LINES = 60  # how far down a Markdown heading may stand and still name the document
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-# "[the Wiki page][wiki]" after a space or an opening bracket, not code's "rows[i][j]" or a
-# syntax's "<major>[.<minor>][<suffix>]"
-_MD_REFERENCE = re.compile(r"(?<![^\s(])\[([^\]]+)\]\[[^\]]*\]")
-# "[wiki]: https://example.org/wiki "Title"" defines a reference and is not shown; a footnote
-# ("[^1]: ...") and a label before words ("[Note]: see below") are
-_MD_DEFINITION = re.compile(
-    r"^ {0,3}\[(?!\^)[^\]]+\]:[ \t]*"  # the label
-    r"<?(?:[A-Za-z][\w+.-]*:|[^\s>]*[/#])[^\s>]*>?"  # an address: a scheme, a path or an anchor
-    r"""(?:[ \t]+(?:"[^"]*"|'[^']*'|\([^)]*\)))?[ \t]*$""",  # a title
-    re.M,
-)
 _HTML_WRAPPED = re.compile(r"^\s*<([a-z][a-z0-9]*)\b[^<>]*>(.*)</\1>\s*$")  # "<summary>Status</summary>"
 _MD_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s*|[-*+]\s+)|`+|(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|\s#+\s*$")
 
@@ -124,10 +113,8 @@ def plain(line: str) -> str:
 
 
 def linked_text(text: str) -> str:
-    """Markdown links as their text, images, badges and reference definitions gone:
-    "[status](url)" and "[status][ref]" -> "status"."""
-    text = _MD_REFERENCE.sub(r"\1", _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", text)))
-    return _MD_DEFINITION.sub("", text)
+    """Markdown links as their text, images and badges gone: "[status](url)" -> "status"."""
+    return _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", text))
 
 
 def as_read(sentence: str) -> str:
