@@ -220,6 +220,18 @@ def first_text(questions: int) -> None:
 
 
 @cli.command()
+def reading() -> None:
+    """Truecasing a question typed in lower case, against spaCy reading it (~1 minute). Writes
+    its section into bench/results.md."""
+    from bench import reading as timing
+    from rag.assistant import Assistant
+
+    planning = settings().model_copy(update={"index_dir": workspace(), "judge": "none"})
+    answerer = Assistant(planning, generator=_PlanOnly()).answerer
+    keep(timing.run(answerer, [q.question for q in dev_questions() if not q.history]), "reading")
+
+
+@cli.command()
 @click.option("--sizes", default="5,100,1000", show_default=True, help="Documentation corpus sizes.")
 def scale(sizes: str) -> None:
     """Build, cold ask, warm p50 and peak RSS on 5-1,000 real documents from /usr/share/doc,

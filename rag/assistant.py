@@ -29,6 +29,7 @@ from rag.answering.pipeline import Answerer, AnswerOptions
 from rag.answering.premise import PremiseChecker
 from rag.answering.question import QuestionReader
 from rag.answering.rewrite import QuestionRewriter
+from rag.answering.truecase import Truecaser
 from rag.answering.verify import CitationVerifier
 from rag.core.errors import Cancelled
 from rag.core.hardware import log_cpu_report
@@ -139,6 +140,7 @@ class Assistant:
                 retriever.embedder, s.support_min_similarity, s.support_min_overlap, lookup
             ),
             rewriter=QuestionRewriter(self.prompts, self.generator),
+            truecaser=Truecaser(retriever.spellings),
             judge=self.judge,
             decision=RefusalModel.load(s.refusal_model or default_model(with_judge=self.judge is not None)),
             options=AnswerOptions(

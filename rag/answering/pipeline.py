@@ -23,6 +23,7 @@ from rag.answering.evidence import Evidence, EvidenceScorer, informative
 from rag.answering.premise import PremiseChecker
 from rag.answering.question import AnswerType, Question, QuestionReader, holds_answer_type, names_in
 from rag.answering.rewrite import QuestionRewriter
+from rag.answering.truecase import Truecaser, as_typed
 from rag.answering.verify import MARKER, CitationVerifier, split_answer
 from rag.core.errors import Cancelled, GeneratorError, InputError
 from rag.core.nlp import nlp
@@ -114,6 +115,7 @@ class Answerer:
         conflicts: ConflictDetector,
         verifier: CitationVerifier,
         rewriter: QuestionRewriter,
+        truecaser: Truecaser,
         decision: RefusalModel,
         options: AnswerOptions,
         judge: Judge | None = None,
@@ -128,6 +130,7 @@ class Answerer:
         self.conflicts = conflicts
         self.verifier = verifier
         self.rewriter = rewriter
+        self.truecaser = truecaser
         self.decision = decision
         self.options = options
         self.judge = judge
@@ -339,7 +342,7 @@ class Answerer:
     def plan(
         self, question: str, history: list[dict[str, str]] | None = None, *, top_k: int | None = None
     ) -> Plan:
-        standalone = self.reader.run(self.rewriter.run(question, history))
+        standalone = self.reader.run(self.rewriter.run(self.truecaser.run(question), history))
         vector = self.retriever.embed_query(standalone.text)
         hits = self.retriever.run(standalone.text, top_k=top_k, query_vector=vector)
         parts = []
@@ -362,7 +365,8 @@ class Answerer:
             plan.answer = self._refusal(question, plan)
             return plan
         if self.options.premise_checks and (issue := self.premise.run(standalone, retrieved, evidence)):
-            plan.answer = self.composer.premise(question, issue.unsupported, _part(issue.evidence))
+            unsupported = [as_typed(p, question) for p in issue.unsupported]
+            plan.answer = self.composer.premise(question, unsupported, _part(issue.evidence))
             return plan
         if claims := self.conflicts.run(standalone, evidence):
             plan.answer = self.composer.conflict(question, [(c.value, _part(c.evidence)) for c in claims])
@@ -404,7 +408,7 @@ class Answerer:
         """A refusal that names the question's names no document mentions. A name merely missing
         from the retrieved passages is not named: "none of them mentions MPL" would be untrue of
         a corpus whose licence text says MPL further down."""
-        absent = [n for n in plan.missing if not self.retriever.mentions(n)]
+        absent = [as_typed(n, question) for n in plan.missing if not self.retriever.mentions(n)]
         return self.composer.refusal(question, absent)
 
     def _refuses(self, signals: Signals) -> bool:

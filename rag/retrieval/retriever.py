@@ -7,6 +7,8 @@ stages (the gate, the eval) can see why a chunk was retrieved.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Literal
 
 import numpy as np
@@ -14,9 +16,12 @@ import numpy as np
 from index.store import SearchIndex
 from rag.core.text import Haystack
 from rag.core.types import Hit
+from rag.documents.sentences import SENTENCE_END
 from rag.embedding.embedder import Embedder
 
 Mode = Literal["hybrid", "dense", "bm25"]
+STARTS = ".!?:;|\n"  # a word after one of these may be capitalised only for starting something
+OPENERS = " \t\"'“‘(*>-•"  # quotes and list marks between the two
 
 
 class Retriever:
@@ -51,6 +56,24 @@ class Retriever:
         _, rows = self.index.bm25(name, self.candidates)
         chunks = (self.index.chunks[int(row)] for row in rows)
         return any(Haystack(f"{c.title} {c.text}").mentions(name) for c in chunks)
+
+    def spellings(self, word: str) -> Counter[str]:
+        """How the documents write `word` in running prose ("huawei": {"Huawei": 40}), counted in
+        the chunks BM25 finds for it. A capital that may only mark a start says nothing, so a
+        sentence's first word is left out, and so are lines that do not end like a sentence
+        (title-cased headings, table rows, code)."""
+        pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+        _, rows = self.index.bm25(word, self.candidates)
+        seen: Counter[str] = Counter()
+        for row in rows:
+            for sentence in self.index.chunks[int(row)].sentences:
+                if not SENTENCE_END.search(sentence.text):
+                    continue
+                for m in pattern.finditer(sentence.text):
+                    before = sentence.text[: m.start()].rstrip(OPENERS)
+                    if before and before[-1] not in STARTS:
+                        seen[m.group()] += 1
+        return seen
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query], progress=False)[0]

@@ -147,6 +147,13 @@ class TestRefusalsAndChecks:
         assert "Guizhou" not in a.answer and a.answer == "The documents do not answer this question."
         assert assistant.retriever.mentions("Guizhou") and not assistant.retriever.mentions("Qualcomm")
 
+    def test_a_question_typed_in_lower_case_is_read_with_the_documents_capitals(self, hash_assistant):
+        question = "how many graphics cards can the superpod interconnect link?"
+        assert hash_assistant.answerer.reader.run(question).names == ()  # read as typed: no name
+        typed = hash_assistant.answerer.plan(question)
+        assert typed.question.text == "How many graphics cards can the SuperPoD Interconnect link?"
+        assert "SuperPoD" in typed.question.names
+
     def test_refusal_speaks_of_the_corpus_as_configured(self, make_assistant, refusing_model):
         assistant = make_assistant(decide=True, refusal_model=refusing_model, corpus_noun="articles")
         assert assistant.ask(SUPERPOD_Q).answer == "The articles do not answer this question."

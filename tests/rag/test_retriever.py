@@ -43,6 +43,15 @@ class TestRetriever:
     def test_per_call_top_k(self, index, embedder):
         assert len(Retriever(index, embedder, top_k=5).run(SUPERPOD_Q, top_k=2)) == 2
 
+    def test_spellings_count_mid_sentence_forms(self, index, embedder):
+        r = Retriever(index, embedder)
+        huawei = r.spellings("huawei")
+        assert huawei.most_common(1)[0][0] == "Huawei" and "huawei" not in huawei
+        assert r.spellings("superpod").most_common(1)[0][0] == "SuperPoD"
+        chips = r.spellings("chips")
+        assert chips["chips"] > chips["Chips"]  # a common word: lower case, sentence starts aside
+        assert not r.spellings("zyxor")
+
     def test_interleave_takes_each_list_in_turn_none_twice(self, index):
         a, b, c, d = index.chunks[:4]
         merged = interleave([[Hit(a, 1.0), Hit(b, 0.9)], [Hit(c, 1.0), Hit(a, 0.8)], [Hit(d, 1.0)]], k=3)
