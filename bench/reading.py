@@ -17,7 +17,7 @@ def run(answerer: Answerer, questions: list[str]) -> Section:
     answerer.reader.run(lowered[0])  # spaCy loads on its first question
     cased = Stat.of([repeat(lambda q=q: answerer.truecaser.run(q), TIMES, 1).median * 1000 for q in lowered])
     read = Stat.of([repeat(lambda q=q: answerer.reader.run(q), TIMES, 1).median * 1000 for q in lowered])
-    changed = sum(answerer.truecaser.run(q) != q[:1].upper() + q[1:] for q in lowered)
+    changed = sum(answerer.truecaser.run(q)[1:] != q[1:] for q in lowered)
     row = Row(
         "truecasing a lower-case question",
         cased,

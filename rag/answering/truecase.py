@@ -31,7 +31,9 @@ class Truecaser:
         cased = WORD.sub(self._cased, question)
         return cased[:1].upper() + cased[1:]
 
-    def _cased(self, match) -> str:
+    def _cased(self, match: re.Match[str]) -> str:
+        """The word as the documents mostly write it; the user's spelling on a tie or when they
+        never do."""
         word = match.group()
         if word == "i":
             return "I"
