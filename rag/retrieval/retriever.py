@@ -59,16 +59,20 @@ class Retriever:
 
     def spellings(self, word: str) -> Counter[str]:
         """How the documents write `word` in running prose ("huawei": {"Huawei": 40}), counted in
-        the chunks BM25 finds for it. A capital that may only mark a start says nothing, so a
-        sentence's first word is left out, and so are lines that do not end like a sentence
-        (title-cased headings, table rows, code)."""
+        the chunks BM25 finds for it, each sentence once (chunks overlap). A capital that may only
+        mark a start says nothing, so a sentence's first word is left out, and so are lines that do
+        not end like a sentence (title-cased headings, table rows, code)."""
         pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
         _, rows = self.index.bm25(word, self.candidates)
         seen: Counter[str] = Counter()
+        read: set[tuple[str, int]] = set()
         for row in rows:
-            for sentence in self.index.chunks[int(row)].sentences:
-                if not SENTENCE_END.search(sentence.text):
+            chunk = self.index.chunks[int(row)]
+            for sentence in chunk.sentences:
+                key = (chunk.doc_id, sentence.start)
+                if key in read or not SENTENCE_END.search(sentence.text):
                     continue
+                read.add(key)
                 for m in pattern.finditer(sentence.text):
                     before = sentence.text[: m.start()].rstrip(OPENERS)
                     if before and before[-1] not in STARTS:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from rag.core.types import Hit
@@ -51,6 +53,13 @@ class TestRetriever:
         chips = r.spellings("chips")
         assert chips["chips"] > chips["Chips"]  # a common word: lower case, sentence starts aside
         assert not r.spellings("zyxor")
+
+    def test_spellings_count_a_sentence_two_chunks_share_once(self, index, embedder, corpus_copy):
+        r = Retriever(index, embedder)
+        corpus = " ".join(p.read_text() for p in corpus_copy.iterdir())
+        for word in ("chips", "ascend"):  # both sit in sentences that overlapping chunks share
+            in_documents = len(re.findall(rf"(?<!\w){word}(?!\w)", corpus, re.IGNORECASE))
+            assert 0 < sum(r.spellings(word).values()) <= in_documents
 
     def test_interleave_takes_each_list_in_turn_none_twice(self, index):
         a, b, c, d = index.chunks[:4]
