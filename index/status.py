@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from index.store import Manifest
-from rag.documents.ingest import SUPPORTED_SUFFIXES
+from rag.documents.ingest import document_id, readable
 
 
 def staleness(manifest: Manifest) -> list[str]:
@@ -26,7 +26,7 @@ def staleness(manifest: Manifest) -> list[str]:
         for folder in folders
         if folder.is_dir()
         for p in folder.iterdir()
-        if p.suffix.lower() in SUPPORTED_SUFFIXES and p.stem not in indexed
+        if p.is_file() and not p.name.startswith(".") and readable(p) and document_id(p) not in indexed
     )
     out = []
     if changed:

@@ -378,7 +378,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label="Passages to retrieve (top-k)")
                 generator = gr.Dropdown(generators, value=settings.generator, label="Generator")
                 verify = gr.Checkbox(value=settings.verify, label="Check every sentence against its citation")
-        kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
+        kinds = " ".join(sorted(SUPPORTED_SUFFIXES)) + ", or none as in README"
         with gr.Tab("Documents"):
             documents = gr.Dataframe(
                 value=table,
@@ -391,7 +391,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             upload = gr.File(
                 file_count="multiple",
                 type="filepath",
-                label=f"Upload documents ({kinds}, up to {settings.max_file_mb:g} MB)",
+                label=f"Upload documents ({kinds}; up to {settings.max_file_mb:g} MB)",
                 elem_id="upload",
             )
             add = gr.Button("Add to index", variant="primary", elem_id="add")

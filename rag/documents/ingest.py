@@ -1,7 +1,9 @@
 """Read article files into Documents.
 
 Supported: .txt (read as text), .md, .html/.htm, .pdf and .rst (their text as a reader sees it,
-rag/documents/markup.py). Anything else, and files that are empty,
+rag/documents/markup.py). A file named without a type (README, LICENSE, apache-2.0) is read by
+what it holds: a PDF or HTML page by its opening bytes, Markdown by its code fences and links,
+anything else as text. Other types, and files that are empty,
 binary, unreadable, too large or duplicates of an earlier file, is skipped with one reason
 each so that the rest of the corpus still gets indexed.
 """
@@ -41,6 +43,10 @@ _LIST_ITEM = re.compile(r"^\s*[-*+•·]\s")
 TITLE_SEARCH_LINES = 60  # how far down a Markdown heading may stand and still name the document
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _HTML_WRAPPED = re.compile(r"^\s*<([a-z][a-z0-9]*)\b[^<>]*>(.*)</\1>\s*$")  # "<summary>Status</summary>"
+# code fences and inline links: what plain text rarely has twice (a "#" line may be a comment)
+_MARKDOWN_SIGN = re.compile(r"^```|\[[^\]\n]+\]\([^)\s]+\)", re.MULTILINE)
+MARKDOWN_MIN_SIGNS = 2
+SNIFF_CHARS = 20_000
 _MD_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s*|[-*+]\s+)|`+|(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|\s#+\s*$")
 
 
@@ -64,6 +70,33 @@ def iter_files(paths: Iterable[Path]) -> Iterable[Path]:
                         yield Path(root) / name
         else:
             yield path
+
+
+def has_type(path: Path) -> bool:
+    """Whether a file's name says its type: ".txt" does; "README" and the ".0" of "apache-2.0" do not."""
+    return any(ch.isalpha() for ch in path.suffix)
+
+
+def readable(path: Path) -> bool:
+    """Whether a file may hold a document: a type we read, or no type at all (read by content)."""
+    return path.suffix.lower() in SUPPORTED_SUFFIXES or not has_type(path)
+
+
+def document_id(path: Path) -> str:
+    """The file stem; a name without a type ("LICENSE", "mpl-2.0") is its own id."""
+    return path.stem if has_type(path) else path.name
+
+
+def sniffed_suffix(raw: bytes) -> str:
+    """The type of a file named without one: PDF and HTML announce themselves in their first
+    bytes, Markdown shows code fences or links, and anything else is read as text."""
+    head = raw[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"%pdf-"):
+        return ".pdf"
+    if head.startswith((b"<!doctype html", b"<html")):
+        return ".html"
+    signs = _MARKDOWN_SIGN.findall(raw[:SNIFF_CHARS].decode("utf-8", "replace"))
+    return ".md" if len(signs) >= MARKDOWN_MIN_SIGNS else ".txt"
 
 
 def _decode(raw: bytes) -> str:
@@ -138,9 +171,9 @@ def _shorten(line: str) -> str:
 def load_document(path: Path, max_bytes: int) -> Document:
     """Read one file; raises IngestError with the reason it cannot be used."""
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if not readable(path):
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise IngestError(f"unsupported type {suffix or '(none)'!r}; supported: {kinds}")
+        raise IngestError(f"unsupported type {suffix!r}; supported: {kinds}, or a text file without a type")
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -153,6 +186,8 @@ def load_document(path: Path, max_bytes: int) -> Document:
     if not raw.strip():
         raise IngestError("empty file")
     sha = hashlib.sha256(raw).hexdigest()
+    if not has_type(path):
+        suffix = sniffed_suffix(raw)
     html_title = None
     source = None
     if suffix in PDF_SUFFIXES:
@@ -174,7 +209,7 @@ def load_document(path: Path, max_bytes: int) -> Document:
         title = _shorten(html_title)
     else:
         title = extract_title(source or text, cleaned)
-    return Document(doc_id=path.stem, title=title, text=cleaned, source=str(path), sha256=sha)
+    return Document(doc_id=document_id(path), title=title, text=cleaned, source=str(path), sha256=sha)
 
 
 def load_documents(paths: Iterable[Path], max_bytes: int) -> tuple[list[Document], list[Skipped]]:

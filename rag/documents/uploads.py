@@ -10,16 +10,19 @@ import re
 from pathlib import Path
 
 from rag.core.errors import UploadError
-from rag.documents.ingest import SUPPORTED_SUFFIXES
+from rag.documents.ingest import SUPPORTED_SUFFIXES, readable
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_upload_path(folder: Path, filename: str) -> Path:
     name = SAFE_NAME.sub("_", Path(filename.replace("\\", "/")).name).lstrip(".")
-    if not name or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+    if not name or not readable(Path(name)):
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UploadError(f"{filename!r} is not an article file; upload one of {kinds}", status=415)
+        raise UploadError(
+            f"{filename!r} is not a document file; upload one of {kinds}, or a text file without a type",
+            status=415,
+        )
     path = (folder / name).resolve()
     if path.parent != folder.resolve():
         raise UploadError(f"file name {filename!r} is not allowed", status=400)

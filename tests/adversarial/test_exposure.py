@@ -24,13 +24,18 @@ def test_upload_names_cannot_escape_the_folder(tmp_path, name, figures):
 
 
 @pytest.mark.parametrize(
-    ("name", "size", "status"), [("x.exe", 10, 415), ("noext", 10, 415), ("big.txt", 2000, 413)]
+    ("name", "size", "status"), [("x.exe", 10, 415), ("photo.jpeg", 10, 415), ("big.txt", 2000, 413)]
 )
 def test_upload_type_and_size_are_limited(tmp_path, name, size, status, figures):
     with pytest.raises(UploadError) as caught:
         save_upload(tmp_path, name, b"x" * size, 1000)
     figures.record("bad inputs", caught.value.status == status)
     assert caught.value.status == status and "\n" not in str(caught.value)
+
+
+def test_a_file_named_without_a_type_may_be_uploaded(tmp_path):
+    path = save_upload(tmp_path, "README", b"Some notes about chips.", 1000)
+    assert path == (tmp_path / "README").resolve() and path.read_bytes() == b"Some notes about chips."
 
 
 def test_everything_binds_to_loopback_by_default():

@@ -105,7 +105,8 @@ class TestLoadDocument:
             ("blank.md", b"  \n\n ", "empty file"),
             ("blob.txt", b"\x00\x01\x02binary\x00", "binary content"),
             ("sheet.xlsx", b"PK\x03\x04", "unsupported type '.xlsx'"),
-            ("noext", b"hello there world", "unsupported type '(none)'"),
+            ("notes.v2", b"hello there world", "unsupported type '.v2'"),
+            ("ninja", b"\x7fELF\x02\x01\x01\x00\x00\x00", "binary content"),
         ],
     )
     def test_bad_files_name_the_reason(self, tmp_path: Path, name: str, content: bytes, reason: str):
@@ -113,6 +114,27 @@ class TestLoadDocument:
         path.write_bytes(content)
         with pytest.raises(IngestError, match=reason.replace("(", r"\(").replace(")", r"\)")):
             load_document(path, MB)
+
+    def test_a_file_named_without_a_type_is_read_by_what_it_holds(self, tmp_path: Path):
+        wrapped = "Copyright (C) 2008 Free Software Foundation.\n# The line above is a comment.\nAll\nrights."
+        (tmp_path / "COPYING").write_text(wrapped)
+        (tmp_path / "mpl-2.0").write_text("Mozilla Public License\nVersion 2.0, text of the licence.")
+        (tmp_path / "README").write_text(
+            "# Rich\n\nRich renders [tables](https://rich.readthedocs.io) in the terminal.\n\n"
+            "```\npip install rich\n```\n"
+        )
+        (tmp_path / "page").write_text(
+            "<!DOCTYPE html><html><head><title>Users and groups</title></head>"
+            "<body><p>Squid runs as user proxy.</p></body></html>"
+        )
+        write_pdf(tmp_path / "spec.pdf", ["The shared MIME database spec."]).rename(tmp_path / "spec")
+        docs = {d.doc_id: d for d in load_documents([tmp_path], MB)[0]}
+        assert sorted(docs) == ["COPYING", "README", "mpl-2.0", "page", "spec"]
+        assert docs["COPYING"].text == wrapped  # one "#" line does not make Markdown
+        assert "Rich renders tables in the terminal." in docs["README"].text  # rendered: no URL
+        assert docs["README"].title == "Rich"
+        assert docs["page"].title == "Users and groups" and "<p>" not in docs["page"].text
+        assert "shared MIME database" in docs["spec"].text
 
     def test_too_large(self, tmp_path: Path):
         path = tmp_path / "big.txt"
