@@ -1,11 +1,11 @@
 """Read article files into Documents.
 
-Supported: .txt (read as text), .md, .html/.htm, .pdf and .rst (their text as a reader sees it,
-rag/documents/markup.py). A file named without a type (README, LICENSE, apache-2.0) is read by
-what it holds: a PDF or HTML page by its opening bytes, Markdown by its code fences and links,
-anything else as text. Other types, and files that are empty,
-binary, unreadable, too large or duplicates of an earlier file, is skipped with one reason
-each so that the rest of the corpus still gets indexed.
+Supported: .txt (read as text), .md, .html/.htm, .pdf, .rst and .docx (their text as a reader
+sees it, rag/documents/markup.py). A file named without a type (README, LICENSE, apache-2.0) is
+read by what it holds: a PDF or HTML page by its opening bytes, Markdown by its code fences and
+links, anything else as text. Other types, and files that are empty, binary, unreadable, too
+large or duplicates of an earlier file, are skipped with one reason each so that the rest of the
+corpus still gets indexed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import re
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from rag.core.text import flat
 from rag.core.types import Document
 from rag.documents.clean import clean_text, has_junk
 from rag.documents.injection import is_instruction
-from rag.documents.markup import html_text, markdown_text, pdf_text, rst_text
+from rag.documents.markup import docx_text, html_text, markdown_text, pdf_text, rst_text
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 RST_SUFFIXES = {".rst", ".rest"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | RST_SUFFIXES
+WORD_SUFFIXES = {".docx"}
+SUPPORTED_SUFFIXES = (
+    TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | RST_SUFFIXES | WORD_SUFFIXES
+)
 TITLE_MAX_CHARS = 120
 MIN_TITLE_WORDS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -101,7 +105,7 @@ def sniffed_suffix(raw: bytes) -> str:
 
 def _decode(raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
-        raise IngestError("binary content (NUL bytes); save the article as text, HTML or PDF")
+        raise IngestError("binary content (NUL bytes); save the document as text, HTML, PDF or .docx")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)
@@ -118,6 +122,13 @@ def _pdf_text(path: Path) -> str:
         return pdf_text([page.extract_text() or "" for page in PdfReader(path).pages])
     except (PdfReadError, ValueError, KeyError) as exc:
         raise IngestError(f"unreadable PDF ({exc})") from None
+
+
+def _docx_text(raw: bytes) -> str:
+    try:
+        return docx_text(raw)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise IngestError(f"unreadable Word document ({exc}); save it again as .docx, or as PDF") from None
 
 
 def extract_title(raw_text: str, cleaned: str) -> str:
@@ -192,6 +203,8 @@ def load_document(path: Path, max_bytes: int) -> Document:
     source = None
     if suffix in PDF_SUFFIXES:
         text = _pdf_text(path)
+    elif suffix in WORD_SUFFIXES:
+        text = _docx_text(raw)
     elif suffix in HTML_SUFFIXES:
         text, html_title = html_text(raw)
     elif suffix in RST_SUFFIXES:

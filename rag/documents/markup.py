@@ -1,5 +1,5 @@
-"""Text out of HTML, PDF, Markdown and reStructuredText as a reader sees it: paragraphs intact,
-page furniture gone.
+"""Text out of HTML, PDF, Markdown, reStructuredText and Word as a reader sees it: paragraphs
+intact, page furniture gone.
 
 HTML: whitespace inside text is collapsible (the source wraps lines wherever it likes), inline
 markup (<code>, <a>, <span>) joins its neighbours without a break, and block elements (<p>, <li>,
@@ -16,6 +16,9 @@ page.
 reStructuredText (most Python projects' READMEs and docs) is rendered to HTML by docutils, the
 reference implementation, and read as HTML: "`the docs <https://...>`_" reads "the docs" and
 "Install with::" loses its second colon, as on the rendered page.
+
+Word (.docx) is converted to HTML by mammoth, which maps the document's styles to headings,
+lists and tables and leaves out page layout, and read as HTML.
 """
 
 from __future__ import annotations
@@ -119,6 +122,15 @@ def rst_text(source: str) -> tuple[str, str | None]:
     text, _ = html_text(parts["html_body"].encode())
     title = html_text(parts["title"].encode())[0].strip() if parts["title"] else ""
     return text, title or None
+
+
+def docx_text(raw: bytes) -> str:
+    """The text of a Word document, read from the semantic HTML mammoth makes of it."""
+    import io
+
+    import mammoth
+
+    return html_text(mammoth.convert_to_html(io.BytesIO(raw)).value.encode())[0]
 
 
 def markdown_text(source: str) -> str:

@@ -149,7 +149,7 @@ def index_build(
 ) -> None:
     """Index the articles under PATHS (files or folders).
 
-    Reads .txt, .md, .html, .pdf and .rst files, and files named without a type (README,
+    Reads .txt, .md, .html, .pdf, .rst and .docx files, and files named without a type (README,
     LICENSE) by what they hold; any other file is skipped with its reason.
     Only new or changed articles are embedded again; articles no longer under PATHS
     are dropped. Without PATHS, the bundled corpus is indexed.

@@ -6,6 +6,7 @@ import pytest
 from rag.core.errors import IngestError
 from rag.documents.ingest import load_document, load_documents
 from tests.conftest import CORPUS
+from tests.docx_fixture import write_docx
 from tests.pdf_fixture import write_pdf
 
 MB = 10**6
@@ -92,6 +93,21 @@ class TestLoadDocument:
         pdf = write_pdf(tmp_path / "scan.pdf", [])
         with pytest.raises(IngestError, match="no usable text"):
             load_document(pdf, MB)
+
+    def test_word_documents_read_as_rendered(self, tmp_path: Path):
+        paragraphs = [
+            ("Heading1", "Huawei & the clusters"),
+            (None, "Huawei linked 15,000 cards. The system mirrors NVLink."),
+            ("ListParagraph", "A second paragraph."),
+        ]
+        doc = load_document(write_docx(tmp_path / "brief.docx", paragraphs), MB)
+        assert doc.doc_id == "brief" and doc.title == "Huawei & the clusters"
+        assert doc.text.split("\n\n") == [text for _, text in paragraphs]  # paragraphs kept apart
+
+    def test_a_broken_word_document_names_the_fix(self, tmp_path: Path):
+        (tmp_path / "zip.docx").write_bytes(b"PK\x03\x04 cut short")
+        with pytest.raises(IngestError, match=r"^unreadable Word document \(.*\); save it again as .docx"):
+            load_document(tmp_path / "zip.docx", MB)
 
     def test_non_utf8_text_is_decoded(self, tmp_path: Path):
         path = tmp_path / "latin.txt"
