@@ -97,7 +97,7 @@ def sniffed_suffix(raw: bytes) -> str:
     head = raw[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"%pdf-"):
         return ".pdf"
-    if head.startswith((b"<!doctype html", b"<html")):
+    if head.startswith(b"<") and b"<html" in head:  # after a doctype, an XML prolog or a comment
         return ".html"
     signs = _MARKDOWN_SIGN.findall(raw[:SNIFF_CHARS].decode("utf-8", "replace"))
     return ".md" if len(signs) >= MARKDOWN_MIN_SIGNS else ".txt"

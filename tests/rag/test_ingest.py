@@ -140,13 +140,13 @@ class TestLoadDocument:
             "```\npip install rich\n```\n"
         )
         (tmp_path / "page").write_text(
-            "<!DOCTYPE html><html><head><title>Users and groups</title></head>"
+            '<?xml version="1.0"?>\n<!DOCTYPE html>\n<html><head><title>Users and groups</title></head>'
             "<body><p>Squid runs as user proxy.</p></body></html>"
         )
         write_pdf(tmp_path / "spec.pdf", ["The shared MIME database spec."]).rename(tmp_path / "spec")
         docs = {d.doc_id: d for d in load_documents([tmp_path], MB)[0]}
         assert sorted(docs) == ["COPYING", "README", "mpl-2.0", "page", "spec"]
-        assert docs["COPYING"].text == wrapped  # one "#" line does not make Markdown
+        assert docs["COPYING"].text == wrapped  # a "#" line is no Markdown heading
         assert "Rich renders tables in the terminal." in docs["README"].text  # rendered: no URL
         assert docs["README"].title == "Rich"
         assert docs["page"].title == "Users and groups" and "<p>" not in docs["page"].text
