@@ -21,7 +21,7 @@ from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
 from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.core.types import Chunk, Document
 from rag.documents.chunking import Chunker
-from rag.documents.ingest import SUPPORTED_SUFFIXES, Skipped, as_read, load_documents
+from rag.documents.ingest import KINDS, Skipped, as_read, load_documents
 from rag.embedding.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class IndexBuilder:
             if not docs:
                 raise RagError(
                     f"no usable articles in {', '.join(map(str, paths))} ({len(skipped)} skipped); "
-                    f"add {'/'.join(sorted(SUPPORTED_SUFFIXES))} files"
+                    f"add documents ({KINDS})"
                 )
             report = self._commit(docs, prev)
             report.skipped = skipped

@@ -21,7 +21,7 @@ import gradio as gr
 from rag.assistant import Assistant
 from rag.core.errors import Cancelled, RagError
 from rag.core.types import Answer
-from rag.documents.ingest import SUPPORTED_SUFFIXES
+from rag.documents.ingest import KINDS
 from rag.documents.uploads import save_upload
 from rag.generation.models import PACKAGED_GENERATORS
 from ui.render import answer_html, escape, export_markdown, notice_html, pending_html, question_html
@@ -378,7 +378,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label="Passages to retrieve (top-k)")
                 generator = gr.Dropdown(generators, value=settings.generator, label="Generator")
                 verify = gr.Checkbox(value=settings.verify, label="Check every sentence against its citation")
-        kinds = " ".join(sorted(SUPPORTED_SUFFIXES)) + ", or none as in README"
         with gr.Tab("Documents"):
             documents = gr.Dataframe(
                 value=table,
@@ -391,7 +390,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             upload = gr.File(
                 file_count="multiple",
                 type="filepath",
-                label=f"Upload documents ({kinds}; up to {settings.max_file_mb:g} MB)",
+                label=f"Upload documents ({KINDS}; up to {settings.max_file_mb:g} MB)",
                 elem_id="upload",
             )
             add = gr.Button("Add to index", variant="primary", elem_id="add")

@@ -37,6 +37,7 @@ WORD_SUFFIXES = {".docx"}
 SUPPORTED_SUFFIXES = (
     TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | RST_SUFFIXES | WORD_SUFFIXES
 )
+KINDS = ", ".join(sorted(SUPPORTED_SUFFIXES)) + ", or a file named without a type (README)"  # for messages
 TITLE_MAX_CHARS = 120
 MIN_TITLE_WORDS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -183,8 +184,7 @@ def load_document(path: Path, max_bytes: int) -> Document:
     """Read one file; raises IngestError with the reason it cannot be used."""
     suffix = path.suffix.lower()
     if not readable(path):
-        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise IngestError(f"unsupported type {suffix!r}; supported: {kinds}, or a text file without a type")
+        raise IngestError(f"unsupported type {suffix!r}; supported: {KINDS}")
     try:
         size = path.stat().st_size
         if size > max_bytes:

@@ -23,6 +23,7 @@ lists and tables and leaves out page layout, and read as HTML.
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -126,8 +127,6 @@ def rst_text(source: str) -> tuple[str, str | None]:
 
 def docx_text(raw: bytes) -> str:
     """The text of a Word document, read from the semantic HTML mammoth makes of it."""
-    import io
-
     import mammoth
 
     return html_text(mammoth.convert_to_html(io.BytesIO(raw)).value.encode())[0]

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from rag.core.errors import UploadError
-from rag.documents.ingest import SUPPORTED_SUFFIXES, readable
+from rag.documents.ingest import KINDS, readable
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -18,11 +18,7 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 def safe_upload_path(folder: Path, filename: str) -> Path:
     name = SAFE_NAME.sub("_", Path(filename.replace("\\", "/")).name).lstrip(".")
     if not name or not readable(Path(name)):
-        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UploadError(
-            f"{filename!r} is not a document file; upload one of {kinds}, or a text file without a type",
-            status=415,
-        )
+        raise UploadError(f"{filename!r} is not a document file; upload one of {KINDS}", status=415)
     path = (folder / name).resolve()
     if path.parent != folder.resolve():
         raise UploadError(f"file name {filename!r} is not allowed", status=400)
