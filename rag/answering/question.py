@@ -136,6 +136,8 @@ def _focus(doc) -> frozenset[str]:
     if wh.lower_ == "how" and after < len(doc) and doc[after].lower_ in ("many", "much"):
         after += 1
     chunk = next((c for c in doc.noun_chunks if c.start in (wh.i, after) and c.end > after), None)
+    if chunk is None and after > wh.i + 1 and after < len(doc) and doc[after].pos_ == "NOUN":
+        chunk = [doc[after]]  # "Over how many years ...": the parser may give it no noun chunk
     if chunk is None and wh.head.lemma_ == "be":  # "What is the price of ...?", "Who is the CEO of ...?"
         subject = next((c for c in wh.head.children if c.dep_ in ("nsubj", "attr") and c.i != wh.i), None)
         if subject is not None:

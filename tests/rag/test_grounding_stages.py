@@ -152,6 +152,9 @@ class TestQuestionReader:
         assert READER.run("What is the price of a single Ascend 910C chip?").focus == {"price"}
         assert READER.run("How many bytes does the spec check?").focus == {"byte"}
         assert READER.run("How much does Huawei invest?").focus == frozenset()
+        # the parser gives "how many years" here no noun chunk of its own
+        question = "Over how many years will Huawei spend its smart driving investment?"
+        assert READER.run(question).focus == {"year"}
 
     def test_a_question_asking_two_things_is_split(self):
         assert split_parts("Who leads the unit, and where is it based?") == (
@@ -234,7 +237,11 @@ class TestConflicts:
         assert [c.value for c in claims] == ["more than $10 billion", "US$11.7B"]
 
     def test_only_when_the_question_asks_for_the_amount(self):
-        for question in ("Who will Huawei invest with?", "Over how many years will Huawei invest?"):
+        for question in (
+            "Who will Huawei invest with?",
+            "Over how many years will Huawei invest?",
+            "Over how many years will Huawei spend its smart driving investment?",
+        ):
             assert self.detector.run(READER.run(question), [evidence(self.a), evidence(self.b)]) is None
 
     def test_other_currency_or_dissimilar_sentences_do_not_conflict(self):
