@@ -12,11 +12,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from index.config import IndexConfig
 from index.stats import CorpusStats
+from index.status import skipped_record
 from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
 from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.core.types import Chunk, Document
@@ -68,7 +70,7 @@ class IndexBuilder:
                     f"no usable articles in {', '.join(map(str, paths))} ({len(skipped)} skipped); "
                     f"add documents ({KINDS})"
                 )
-            report = self._commit(docs, prev)
+            report = self._commit(docs, prev, skipped_record(skipped))
             report.skipped = skipped
             return report
 
@@ -83,7 +85,9 @@ class IndexBuilder:
                 raise RagError(f"none of {names} could be added ({len(skipped)} skipped)")
             new_ids = {d.doc_id for d in docs}
             kept = [d for d in prev.documents.values() if d.doc_id not in new_ids] if prev else []
-            report = self._commit(kept + docs, prev)
+            earlier = prev.manifest.skipped if prev else None
+            record = skipped_record(skipped, earlier, indexed=(d.source for d in docs))
+            report = self._commit(kept + docs, prev, record)
             report.skipped = skipped
             return report
 
@@ -102,7 +106,7 @@ class IndexBuilder:
                     f"removing {', '.join(doc_ids)} would leave the index empty; "
                     f"delete {str(self.store.root)!r} instead"
                 )
-            return self._commit(kept, prev)
+            return self._commit(kept, prev, prev.manifest.skipped)
 
     def _load(self, paths: list[Path]) -> tuple[list[Document], list[Skipped]]:
         missing = [str(p) for p in paths if not p.exists()]
@@ -126,7 +130,9 @@ class IndexBuilder:
             return None
         return prev
 
-    def _commit(self, docs: list[Document], prev: SearchIndex | None) -> BuildReport:
+    def _commit(
+        self, docs: list[Document], prev: SearchIndex | None, skipped: dict[str, dict[str, Any]]
+    ) -> BuildReport:
         start = time.perf_counter()
         report = BuildReport()
         prev_rows: dict[str, list[int]] = {}
@@ -173,6 +179,7 @@ class IndexBuilder:
             CorpusStats.of(docs),
             previous=prev.store if prev else None,
             appended=_unchanged_prefix(chunks, prev, set(report.unchanged)),
+            skipped=skipped,
         )
         report.embedded_chunks = len(to_embed)
         report.total_chunks = len(chunks)

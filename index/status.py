@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from index.store import Manifest
-from rag.documents.ingest import document_id, readable
+from rag.documents.ingest import Skipped, document_id, readable
+
+
+def _fingerprint(path: Path) -> dict[str, int]:
+    """Size and modification time: enough to tell that a skipped file was edited since."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return {}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def skipped_record(
+    items: Iterable[Skipped], earlier: dict[str, dict[str, Any]] | None = None, indexed: Iterable[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """The manifest's record of files a build could not use: `earlier`'s entries (an update keeps
+    them) less the files now indexed, then this build's, each with its reason."""
+    now_indexed = set(indexed)
+    record = {source: info for source, info in (earlier or {}).items() if source not in now_indexed}
+    for item in items:
+        record[item.path] = {"reason": item.reason, **_fingerprint(Path(item.path))}
+    return record
+
+
+def _skipped_unchanged(manifest: Manifest) -> set[Path]:
+    return {
+        Path(source).resolve()
+        for source, info in manifest.skipped.items()
+        if _fingerprint(Path(source)) == {k: info.get(k) for k in ("size", "mtime_ns")}
+    }
 
 
 def staleness(manifest: Manifest) -> list[str]:
-    """Human-readable differences between the manifest and the files it was built from."""
+    """Human-readable differences between the manifest and the files it was built from. A file
+    the build skipped is not new again until it changes."""
     changed, missing = [], []
     folders: set[Path] = set()
     for doc_id, info in manifest.documents.items():
@@ -21,12 +53,17 @@ def staleness(manifest: Manifest) -> list[str]:
         elif hashlib.sha256(path.read_bytes()).hexdigest() != info["sha256"]:
             changed.append(doc_id)
     indexed = set(manifest.documents)
+    skipped = _skipped_unchanged(manifest)
     new = sorted(
         p.name
         for folder in folders
         if folder.is_dir()
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and readable(p) and document_id(p) not in indexed
+        if p.is_file()
+        and not p.name.startswith(".")
+        and readable(p)
+        and document_id(p) not in indexed
+        and p.resolve() not in skipped
     )
     out = []
     if changed:
@@ -36,3 +73,8 @@ def staleness(manifest: Manifest) -> list[str]:
     if new:
         out.append(f"{len(new)} new in indexed folders ({', '.join(new[:5])})")
     return out
+
+
+def skipped_lines(manifest: Manifest) -> list[str]:
+    """The files the last build could not use, each with its reason."""
+    return [f"{Path(source).name}: {info['reason']}" for source, info in sorted(manifest.skipped.items())]

@@ -63,6 +63,9 @@ class Manifest:
     num_chunks: int
     built_at: float = field(default_factory=time.time)
     store: dict[str, Any] = field(default_factory=lambda: {"kind": "faiss"})  # how to open the vectors
+    # files a build could not use: source -> reason, size and mtime_ns (index/status.py), so that
+    # `index status` does not offer them as new until they change
+    skipped: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def check(self, config: IndexConfig, embedder_dim: int | None = None) -> None:
         """Raise IndexMismatchError naming the difference and the fix. The store is not checked:
@@ -214,6 +217,7 @@ class IndexStore:
         stats: CorpusStats | None = None,
         previous: VectorStore | None = None,
         appended: int = 0,
+        skipped: dict[str, dict[str, Any]] | None = None,
     ) -> SearchIndex:
         """Write a new generation and make it current. Caller must hold the lock. `previous` is
         the current generation's store, whose training an update reuses; its first `appended`
@@ -245,6 +249,7 @@ class IndexStore:
             },
             num_chunks=len(chunks),
             store=described,
+            skipped=skipped or {},
         )
         _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))

@@ -209,7 +209,7 @@ def index_status(ctx: click.Context) -> None:
     Example:
       python -m rag index status
     """
-    from index.status import staleness
+    from index.status import skipped_lines, staleness
 
     assistant = _assistant(ctx)
     manifest = assistant.store.read_manifest()
@@ -230,6 +230,10 @@ def index_status(ctx: click.Context) -> None:
         click.echo("stale:     " + "; ".join(stale) + " (run `python -m rag index build`)")
     else:
         click.echo("stale:     no, every indexed file is unchanged")
+    if skipped := skipped_lines(manifest):
+        click.echo(f"skipped:   {len(skipped)} files the build could not read")
+        for line in skipped:
+            click.echo(f"  {line}")
     for doc_id, info in manifest.documents.items():
         click.echo(f"  {doc_id}  {info['chunks']:>3} chunks  {info['title']}")
 

@@ -105,6 +105,26 @@ class TestBuild:
         with pytest.raises(RagError, match="no such document id"):
             builder.remove(["nope"])
 
+    def test_files_the_build_skips_are_recorded_until_they_become_readable(
+        self, builder, settings, corpus_copy
+    ):
+        binary = corpus_copy / "ninja"  # no type, so read by content: NUL bytes, a program
+        binary.write_bytes(b"\x7fELF\x00\x00")
+        report = builder.build([corpus_copy])
+        assert [Path(s.path).name for s in report.skipped] == ["ninja"]
+        recorded = _load(settings).manifest.skipped
+        assert list(recorded) == [str(binary)] and "binary content" in recorded[str(binary)]["reason"]
+        notes = corpus_copy / "notes.md"
+        notes.write_text("Fab notes\nA new fab opened in Dresden.")
+        builder.add([notes])  # an update keeps what earlier builds skipped
+        assert list(_load(settings).manifest.skipped) == [str(binary)]
+        builder.remove(["notes"])
+        assert list(_load(settings).manifest.skipped) == [str(binary)]
+        binary.write_text("Readable now: the fab opened in Dresden.")
+        builder.add([binary])
+        index = _load(settings)
+        assert "ninja" in index.documents and index.manifest.skipped == {}
+
     def test_empty_corpus_is_a_clear_error(self, builder, tmp_path: Path):
         (tmp_path / "empty").mkdir()
         with pytest.raises(RagError, match="no usable articles"):
