@@ -7,7 +7,7 @@ nothing to check. The documents know better: a word they write capitalised in mi
 ("Huawei", "TSMC", "SuperPoD") is a name there. This is truecasing by the commonest spelling,
 the simplest of its statistical forms, with the corpus as its statistics. A question with any
 capital is left as typed: its writer chose its case. (Reading "Which foundry did huawei lose?"
-the same way was measured too; the README's Evaluation section says why it was left out.)
+the same way was measured too; eval/MEASUREMENTS.md says why it was left out.)
 """
 
 from __future__ import annotations
@@ -28,13 +28,20 @@ class Truecaser:
     def run(self, question: str) -> str:
         if question != question.lower():
             return question
-        cased = WORD.sub(self._cased, question)
-        return cased[:1].upper() + cased[1:]
+        known: dict[str, str] = {}  # a word the question repeats is looked up once
 
-    def _cased(self, match: re.Match[str]) -> str:
+        def cased(match: re.Match[str]) -> str:
+            word = match.group()
+            if word not in known:
+                known[word] = self._cased(word)
+            return known[word]
+
+        cased_question = WORD.sub(cased, question)
+        return cased_question[:1].upper() + cased_question[1:]
+
+    def _cased(self, word: str) -> str:
         """The word as the documents mostly write it; the user's spelling on a tie or when they
         never do."""
-        word = match.group()
         if word == "i":
             return "I"
         if len(word) < 2 or word in STOPWORDS or not any(ch.isalpha() for ch in word):

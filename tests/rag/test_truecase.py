@@ -47,3 +47,10 @@ def test_a_refusal_names_a_phrase_as_the_user_typed_it():
     assert as_typed("Zyxor Robotics", "who leads zyxor robotics?") == "zyxor robotics"
     assert as_typed("Qualcomm", "What did Qualcomm announce?") == "Qualcomm"
     assert as_typed("NVLink", "What did they say about it?") == "NVLink"  # from a rewrite: kept
+
+
+def test_a_word_the_question_repeats_is_looked_up_once():
+    asked.clear()
+    out = Truecaser(spellings).run("did huawei cloud beat huawei's chips?")
+    assert out == "Did Huawei cloud beat Huawei's chips?"
+    assert asked == ["huawei", "cloud", "beat", "chips"]
