@@ -198,6 +198,8 @@ def load_document(path: Path, max_bytes: int) -> Document:
         raise IngestError("empty file")
     sha = hashlib.sha256(raw).hexdigest()
     if not has_type(path):
+        if raw.startswith(b"#!"):  # configure, gradlew, a bin/ folder: code, not prose to quote
+            raise IngestError("a script (its first line starts with '#!'); name it .txt to index it anyway")
         suffix = sniffed_suffix(raw)
     html_title = None
     source = None

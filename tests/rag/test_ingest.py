@@ -123,6 +123,7 @@ class TestLoadDocument:
             ("sheet.xlsx", b"PK\x03\x04", "unsupported type '.xlsx'"),
             ("notes.v2", b"hello there world", "unsupported type '.v2'"),
             ("ninja", b"\x7fELF\x02\x01\x01\x00\x00\x00", "binary content"),
+            ("configure", b"#! /bin/sh\n# Guess values for system-dependent variables.\n", "a script"),
         ],
     )
     def test_bad_files_name_the_reason(self, tmp_path: Path, name: str, content: bytes, reason: str):
