@@ -34,6 +34,7 @@ from rag.answering.verify import CitationVerifier
 from rag.core.errors import Cancelled
 from rag.core.hardware import log_cpu_report
 from rag.core.settings import Settings, load_settings
+from rag.core.text import question_text
 from rag.core.types import Answer, Hit
 from rag.embedding.embedder import Embedder, make_embedder
 from rag.generation.base import Generator
@@ -113,7 +114,7 @@ class Assistant:
 
     # retrieval
     def search(self, query: str, top_k: int | None = None) -> list[Hit]:
-        return self.retriever.run(query, top_k=top_k)
+        return self.retriever.run(question_text(query, self.settings.max_question_chars), top_k=top_k)
 
     # answers
     @property

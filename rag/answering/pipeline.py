@@ -25,9 +25,9 @@ from rag.answering.question import AnswerType, Question, QuestionReader, holds_a
 from rag.answering.rewrite import QuestionRewriter
 from rag.answering.truecase import Truecaser, as_typed
 from rag.answering.verify import MARKER, CitationVerifier, split_answer
-from rag.core.errors import Cancelled, GeneratorError, InputError
+from rag.core.errors import Cancelled, GeneratorError
 from rag.core.nlp import nlp
-from rag.core.text import Haystack, content_terms, normalise, numbers
+from rag.core.text import Haystack, content_terms, normalise, numbers, question_text
 from rag.core.types import Answer, Chunk, Hit
 from rag.documents.ingest import as_read
 from rag.generation.base import Generator, Judge, Prompt, Usage
@@ -169,7 +169,7 @@ class Answerer:
         settings for this call only (the chat page's controls); `cancel` set by another thread
         (the caller went away) stops the work at the next token with Cancelled."""
         start = time.perf_counter()
-        question = self._clean_question(question)
+        question = question_text(question, self.options.max_question_chars)
         checked = self.options.verify if verify is None else verify
         plan = self.plan(question, history, top_k=top_k)
         usage = Usage()
@@ -328,17 +328,6 @@ class Answerer:
         return self._decided(question, plan, self._extractive(question, plan, _pointed_to(plan, value)))
 
     # stages
-    def _clean_question(self, question: str) -> str:
-        question = " ".join("".join(ch if ch.isprintable() else " " for ch in question or "").split())
-        if not question:
-            raise InputError("the question is empty; type a question about the documents")
-        if len(question) > self.options.max_question_chars:
-            raise InputError(
-                f"the question is {len(question)} characters long; the limit is "
-                f"{self.options.max_question_chars} (max_question_chars): shorten it"
-            )
-        return question
-
     def plan(
         self, question: str, history: list[dict[str, str]] | None = None, *, top_k: int | None = None
     ) -> Plan:

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rag.core.errors import InputError
+
 WORD = re.compile(r"\d+[A-Za-z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]|[A-Za-z]|\d[\d,.]*\d|\d")
 # a number, optionally with a scale suffix ($10B); never part of a code such as 910C or 5G
 NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:bn|[BMTK])?(?!\w|\.\d)")
@@ -122,3 +124,19 @@ class Haystack:
             return True
         wanted = content_terms(name) or {stem(w.lower()) for w in words(name)}
         return bool(wanted) and wanted <= self.terms
+
+
+def question_text(question: str | None, max_chars: int) -> str:
+    """A question as asked, on one line: control characters become spaces. Raises InputError
+    for a question with no words ("", "?") or one over max_chars."""
+    question = " ".join("".join(ch if ch.isprintable() else " " for ch in question or "").split())
+    if not question:
+        raise InputError("the question is empty; type a question about the documents")
+    if not any(ch.isalnum() for ch in question):
+        raise InputError(f"the question {question!r} has no words; type a question about the documents")
+    if len(question) > max_chars:
+        raise InputError(
+            f"the question is {len(question)} characters long; the limit is {max_chars} "
+            "(max_question_chars): shorten it"
+        )
+    return question

@@ -168,6 +168,16 @@ class TestRefusalsAndChecks:
         with pytest.raises(InputError, match="the question is empty"):
             hash_assistant.ask(question)
 
+    @pytest.mark.parametrize("question", ["?", "  ?! ...", "--"])
+    def test_a_question_without_words_is_a_clear_error(self, hash_assistant, question):
+        with pytest.raises(InputError, match="has no words; type a question"):
+            hash_assistant.ask(question)
+        with pytest.raises(InputError, match="has no words"):
+            hash_assistant.search(question)
+
+    def test_a_question_in_another_script_is_asked(self, hash_assistant):
+        assert hash_assistant.search("华为投资了多少？")  # words, though no Latin letters
+
     def test_long_question_is_a_clear_error_not_cut(self, hash_assistant):
         with pytest.raises(InputError, match="10059 characters long; the limit is 1000"):
             hash_assistant.ask(SUPERPOD_Q + " x" * 5000)
