@@ -86,10 +86,20 @@ def _jsonl(text: str) -> Iterator[Item]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Item(default_id, None, error=f"line {n} is not valid JSON ({exc.msg})")
+            yield Item(
+                default_id,
+                None,
+                error=f"line {n} is not valid JSON ({exc.msg} at column {exc.colno}); "
+                'write one object a line: {"id": "q1", "question": "..."}',
+            )
             continue
         if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-            yield Item(default_id, None, error=f'line {n} has no "question" string')
+            given = row.get("id") if isinstance(row, dict) else None  # keep the id the user gave
+            yield Item(
+                str(given) if given is not None else default_id,
+                None,
+                error=f'line {n} has no "question" string; write {{"id": "q1", "question": "..."}}',
+            )
             continue
         history = row.get("history")
         if history is not None and not (

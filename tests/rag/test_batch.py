@@ -35,12 +35,14 @@ class TestReadQuestions:
         assert [(i.id, i.error is None) for i in items] == [
             ("a", True),
             ("line-2", False),
-            ("line-3", False),
+            ("b", False),  # the id the user gave, so the error can be matched to its row
             ("line-4", True),
             ("a#dup2", False),
             ("h", False),
         ]
-        assert "not valid JSON" in items[1].error and "duplicate id 'a'" in items[4].error
+        assert items[1].error.startswith("line 2 is not valid JSON (Expecting value at column 1); write")
+        assert items[2].error.startswith('line 3 has no "question" string; write {"id"')
+        assert "duplicate id 'a'" in items[4].error
         assert "history" in items[5].error
 
     def test_csv_and_txt(self, tmp_path):
