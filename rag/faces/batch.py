@@ -94,9 +94,9 @@ def _jsonl(text: str) -> Iterator[Item]:
             )
             continue
         if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-            given = row.get("id") if isinstance(row, dict) else None  # keep the id the user gave
+            given = str(row.get("id", default_id)) if isinstance(row, dict) else default_id
             yield Item(
-                str(given) if given is not None else default_id,
+                given,  # the id the user gave, so the error can be matched to its row
                 None,
                 error=f'line {n} has no "question" string; write {{"id": "q1", "question": "..."}}',
             )
