@@ -24,9 +24,13 @@ def skipped_record(
     items: Iterable[Skipped], earlier: dict[str, dict[str, Any]] | None = None, indexed: Iterable[str] = ()
 ) -> dict[str, dict[str, Any]]:
     """The manifest's record of files a build could not use: `earlier`'s entries (an update keeps
-    them) less the files now indexed, then this build's, each with its reason."""
+    them) less the files now indexed or deleted, then this build's, each with its reason."""
     now_indexed = set(indexed)
-    record = {source: info for source, info in (earlier or {}).items() if source not in now_indexed}
+    record = {
+        source: info
+        for source, info in (earlier or {}).items()
+        if source not in now_indexed and Path(source).is_file()  # deleted since: nothing to record
+    }
     for item in items:
         record[item.path] = {"reason": item.reason, **_fingerprint(Path(item.path))}
     return record

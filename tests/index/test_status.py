@@ -40,3 +40,14 @@ def test_a_file_the_build_skipped_is_not_new_until_it_changes(tmp_path: Path):
 def test_manifests_written_before_the_skipped_record_still_load():
     manifest = Manifest("f", "e", 3, {}, "flat", {}, 0)
     assert manifest.skipped == {} and skipped_lines(manifest) == []
+
+
+def test_an_update_keeps_earlier_skipped_files_unless_indexed_or_deleted(tmp_path: Path):
+    kept, indexed, deleted = (tmp_path / name for name in ("kept", "indexed", "deleted"))
+    for path in (kept, indexed):
+        path.write_bytes(b"\x00")
+    earlier = skipped_record([Skipped(str(p), "binary content") for p in (kept, indexed, deleted)])
+    fresh = tmp_path / "fresh"
+    fresh.write_bytes(b"\x00")
+    record = skipped_record([Skipped(str(fresh), "binary content")], earlier, indexed=[str(indexed)])
+    assert sorted(record) == [str(fresh), str(kept)]
