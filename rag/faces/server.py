@@ -312,7 +312,16 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
         saved = [
             save_upload(uploads, f.filename or "", f.file.read(max_upload + 1), max_upload) for f in files
         ]
-        report = assistant.add_documents(saved)
+        try:
+            report = assistant.add_documents(saved)
+        except RagError:  # none of them could be added: none is kept
+            for path in saved:
+                path.unlink(missing_ok=True)
+            raise
+        skipped = {s.path for s in report.skipped}
+        for path in saved:
+            if str(path) in skipped:
+                path.unlink(missing_ok=True)  # a refused file is not kept on the server, as on the page
         return {
             "added": report.added,
             "updated": report.updated,

@@ -127,6 +127,20 @@ class TestHttp:
         r = httpx.delete(f"{server}/v1/documents/escape")
         assert r.status_code == 400 and "no such document" in r.json()["error"]["message"]
 
+    def test_a_refused_upload_is_not_kept(self, server, hash_assistant):
+        uploads = hash_assistant.settings.uploads_path
+        files = [
+            ("files", ("fab.md", b"Chip news\nA new fab opened in Dresden. It makes 300mm wafers.")),
+            ("files", ("configure", b"#! /bin/sh\necho checking for gcc\n")),
+        ]
+        r = httpx.post(f"{server}/v1/documents", files=files)
+        assert r.status_code == 200 and r.json()["added"] == ["fab"]
+        assert [s["file"] for s in r.json()["skipped"]] == ["configure"]
+        assert (uploads / "fab.md").is_file() and not (uploads / "configure").exists()
+        r = httpx.post(f"{server}/v1/documents", files={"files": ("blank.txt", b"x")})
+        assert r.status_code == 400 and "could be added" in r.json()["error"]["message"]
+        assert not (uploads / "blank.txt").exists()
+
     def test_upload_type_is_checked(self, server):
         r = httpx.post(f"{server}/v1/documents", files={"files": ("run.sh", b"rm -rf /")})
         assert r.status_code == 415
