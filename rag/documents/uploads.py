@@ -6,11 +6,12 @@ the uploads folder as 'x.txt'; the type must be one we ingest and the size withi
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-from rag.core.errors import UploadError
-from rag.documents.ingest import KINDS, readable
+from rag.core.errors import IngestError, UploadError
+from rag.documents.ingest import KINDS, load_document, readable
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -34,5 +35,17 @@ def save_upload(folder: Path, filename: str, data: bytes, max_bytes: int) -> Pat
             status=413,
         )
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    if not path.exists():
+        path.write_bytes(data)
+        return path
+    # A new version of a file already here: it replaces the old one only if it can be read, so
+    # a broken upload never costs the version that is indexed.
+    staged = path.with_name(f".upload-{path.name}")  # hidden: no build reads it
+    staged.write_bytes(data)
+    try:
+        load_document(staged, max_bytes)
+    except IngestError as exc:
+        staged.unlink(missing_ok=True)
+        raise UploadError(f"{path.name}: {exc}; the version already here is kept", status=422) from None
+    os.replace(staged, path)
     return path

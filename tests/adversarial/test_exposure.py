@@ -38,6 +38,18 @@ def test_a_file_named_without_a_type_may_be_uploaded(tmp_path):
     assert path == (tmp_path / "README").resolve() and path.read_bytes() == b"Some notes about chips."
 
 
+def test_an_unreadable_new_version_never_replaces_the_file_already_there(tmp_path, figures):
+    first = b"Chip news. A new fab opened in Dresden."
+    path = save_upload(tmp_path, "fab.txt", first, 1000)
+    with pytest.raises(UploadError, match=r"binary content.*the version already here is kept") as caught:
+        save_upload(tmp_path, "fab.txt", b"\x00\x01 corrupted", 1000)
+    kept = caught.value.status == 422 and path.read_bytes() == first
+    figures.record("bad inputs", kept)
+    assert kept and sorted(p.name for p in tmp_path.iterdir()) == ["fab.txt"]  # nothing staged is left
+    save_upload(tmp_path, "fab.txt", b"Chip news. The Dresden fab makes 300mm wafers.", 1000)
+    assert b"300mm" in path.read_bytes()
+
+
 def test_everything_binds_to_loopback_by_default():
     assert inspect.signature(launch).parameters["host"].default == "127.0.0.1"
     assert inspect.signature(launch).parameters["share"].default is False
