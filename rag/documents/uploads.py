@@ -2,6 +2,7 @@
 
 Only a file's base name survives, reduced to safe characters, so '../../etc/x.txt' lands in
 the uploads folder as 'x.txt'; the type must be one we ingest and the size within the limit.
+A new version replaces a file already there only if it can be read.
 """
 
 from __future__ import annotations
