@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.assistant import Assistant
-from rag.core.errors import Cancelled, IndexMissingError, InputError, RagError
+from rag.core.errors import Cancelled, IndexMissingError, InputError, RagError, UploadError
 from rag.core.types import Answer
 from rag.documents.uploads import save_upload
 
@@ -309,9 +309,14 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
 
     @app.post("/v1/documents")
     def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI idiom
-        saved = [
-            save_upload(uploads, f.filename or "", f.file.read(max_upload + 1), max_upload) for f in files
-        ]
+        saved, refused = [], []
+        for f in files:  # one bad file among several is reported, and the others still added
+            try:
+                saved.append(save_upload(uploads, f.filename or "", f.file.read(max_upload + 1), max_upload))
+            except UploadError as exc:
+                refused.append({"file": f.filename or "", "reason": str(exc), "status": exc.status})
+        if not saved:
+            raise UploadError("; ".join(r["reason"] for r in refused), status=refused[0]["status"])
         try:
             report = assistant.add_documents(saved)
         except RagError:  # none of them could be added: none is kept
@@ -325,7 +330,8 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
         return {
             "added": report.added,
             "updated": report.updated,
-            "skipped": [{"file": Path(s.path).name, "reason": s.reason} for s in report.skipped],
+            "skipped": [{"file": r["file"], "reason": r["reason"]} for r in refused]
+            + [{"file": Path(s.path).name, "reason": s.reason} for s in report.skipped],
             "chunks": report.total_chunks,
         }
 

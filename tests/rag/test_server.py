@@ -143,7 +143,20 @@ class TestHttp:
 
     def test_upload_type_is_checked(self, server):
         r = httpx.post(f"{server}/v1/documents", files={"files": ("run.sh", b"rm -rf /")})
-        assert r.status_code == 415
+        assert r.status_code == 415 and "'run.sh' is not a document file" in r.json()["error"]["message"]
+
+    def test_a_bad_file_among_several_is_reported_and_the_rest_added(self, server, hash_assistant):
+        files = [
+            ("files", ("run.sh", b"rm -rf /")),
+            ("files", ("fab.md", b"Chip news\nA new fab opened in Dresden. It makes 300mm wafers.")),
+        ]
+        r = httpx.post(f"{server}/v1/documents", files=files)
+        assert r.status_code == 200 and r.json()["added"] == ["fab"]
+        (refused,) = r.json()["skipped"]
+        assert refused["file"] == "run.sh" and "not a document file" in refused["reason"]
+        both_bad = [("files", ("run.sh", b"rm -rf /")), ("files", ("x.exe", b"MZ"))]
+        r = httpx.post(f"{server}/v1/documents", files=both_bad)
+        assert r.status_code == 415 and "'x.exe'" in r.json()["error"]["message"]
 
 
 class TestToken:
