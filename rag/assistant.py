@@ -31,7 +31,7 @@ from rag.answering.question import QuestionReader
 from rag.answering.rewrite import QuestionRewriter
 from rag.answering.truecase import Truecaser
 from rag.answering.verify import CitationVerifier
-from rag.core.errors import Cancelled
+from rag.core.errors import Cancelled, RagError
 from rag.core.hardware import log_cpu_report
 from rag.core.settings import Settings, load_settings
 from rag.core.text import question_text
@@ -100,6 +100,21 @@ class Assistant:
         """Add or update articles (files or folders); the index is saved before this returns."""
         with self.lock:
             return self._updated(self._builder().add(paths))
+
+    def add_uploads(self, saved: list[Path]) -> BuildReport:
+        """Add files saved from uploads (rag/documents/uploads.py). A file the index refuses is
+        deleted, so the uploads folder holds only documents the index reads."""
+        try:
+            report = self.add_documents(saved)
+        except RagError:  # none of them could be added
+            for path in saved:
+                path.unlink(missing_ok=True)
+            raise
+        refused = {s.path for s in report.skipped}
+        for path in saved:
+            if str(path) in refused:
+                path.unlink(missing_ok=True)
+        return report
 
     def remove_documents(self, doc_ids: Iterable[str]) -> BuildReport:
         with self.lock:

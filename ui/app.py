@@ -240,7 +240,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
         if not files:
             return "Choose one or more files first.", gr.update(), gr.update(), gr.update(), None
-        saved, lines, rejected = [], [], []
+        saved, lines = [], []
         folder = settings.uploads_path
         for f in progress.tqdm(files, desc="checking files"):
             path = Path(f)
@@ -251,22 +251,18 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         if saved:
             progress(0.5, desc="indexing")
             try:
-                report = assistant.add_documents(saved)
+                report = assistant.add_uploads(saved)  # a refused file is not kept on the server
             except RagError as exc:  # none of them could be added: each one's reason
                 report = None
                 lines += [f"- **{escape(p.name)}**: skipped, {escape(_reason(exc))}" for p in saved]
-                rejected = saved
             if report is not None:
                 pages.reload()
                 skipped = {Path(s.path).name: s.reason for s in report.skipped}
-                rejected = [p for p in saved if p.name in skipped]
                 for p in saved:
                     if p.name in skipped:
                         lines.append(f"- **{escape(p.name)}**: skipped, {escape(skipped[p.name])}")
                     else:
                         lines.append(f"- **{escape(p.name)}**: added")
-        for p in rejected:
-            p.unlink(missing_ok=True)  # a refused file is not kept on the server
         summary = "\n".join(lines)
         success = any(line.endswith(": added") for line in lines)
         return (

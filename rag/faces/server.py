@@ -317,16 +317,7 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
                 refused.append({"file": f.filename or "", "reason": str(exc), "status": exc.status})
         if not saved:
             raise UploadError("; ".join(r["reason"] for r in refused), status=refused[0]["status"])
-        try:
-            report = assistant.add_documents(saved)
-        except RagError:  # none of them could be added: none is kept
-            for path in saved:
-                path.unlink(missing_ok=True)
-            raise
-        skipped = {s.path for s in report.skipped}
-        for path in saved:
-            if str(path) in skipped:
-                path.unlink(missing_ok=True)  # a refused file is not kept on the server, as on the page
+        report = assistant.add_uploads(saved)
         return {
             "added": report.added,
             "updated": report.updated,
