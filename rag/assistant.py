@@ -36,6 +36,7 @@ from rag.core.hardware import log_cpu_report
 from rag.core.settings import Settings, load_settings
 from rag.core.text import question_text
 from rag.core.types import Answer, Hit
+from rag.documents.uploads import settle_uploads
 from rag.embedding.embedder import Embedder, make_embedder
 from rag.generation.base import Generator
 from rag.generation.factory import make_generator, make_judge
@@ -103,17 +104,14 @@ class Assistant:
 
     def add_uploads(self, saved: list[Path]) -> BuildReport:
         """Add files saved from uploads (rag/documents/uploads.py). A file the index refuses is
-        deleted, so the uploads folder holds only documents the index reads."""
+        taken back (its earlier version restored), so the uploads folder holds only documents
+        the index reads."""
         try:
             report = self.add_documents(saved)
         except RagError:  # none of them could be added
-            for path in saved:
-                path.unlink(missing_ok=True)
+            settle_uploads(saved, {str(p) for p in saved})
             raise
-        refused = {s.path for s in report.skipped}
-        for path in saved:
-            if str(path) in refused:
-                path.unlink(missing_ok=True)
+        settle_uploads(saved, {s.path for s in report.skipped})
         return report
 
     def remove_documents(self, doc_ids: Iterable[str]) -> BuildReport:

@@ -2,13 +2,15 @@
 
 Only a file's base name survives, reduced to safe characters, so '../../etc/x.txt' lands in
 the uploads folder as 'x.txt'; the type must be one we ingest and the size within the limit.
-A new version replaces a file already there only if it can be read.
+A new version replaces a file already there only if it can be read, and the version it
+replaced is kept aside until the index has taken the new one (`settle_uploads`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 from rag.core.errors import IngestError, UploadError
@@ -48,5 +50,24 @@ def save_upload(folder: Path, filename: str, data: bytes, max_bytes: int) -> Pat
     except IngestError as exc:
         staged.unlink(missing_ok=True)
         raise UploadError(f"{path.name}: {exc}; the version already here is kept", status=422) from None
+    os.replace(path, _earlier(path))
     os.replace(staged, path)
     return path
+
+
+def settle_uploads(saved: list[Path], refused: Collection[str]) -> None:
+    """Once the index has read the saved uploads: an accepted file's earlier version is dropped;
+    a refused file is taken back, its earlier version restored, so the uploads folder holds
+    only what the index reads and a refused new version never costs the indexed one."""
+    for path in saved:
+        earlier = _earlier(path)
+        if str(path) not in refused:
+            earlier.unlink(missing_ok=True)
+        elif earlier.exists():
+            os.replace(earlier, path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _earlier(path: Path) -> Path:
+    return path.with_name(f".earlier-{path.name}")  # hidden: no build reads it

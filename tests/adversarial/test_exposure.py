@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 
+from index.status import staleness
 from rag.core.errors import UploadError
 from rag.documents.uploads import save_upload
 from rag.faces.cli import serve, ui
@@ -48,6 +50,28 @@ def test_an_unreadable_new_version_never_replaces_the_file_already_there(tmp_pat
     assert kept and sorted(p.name for p in tmp_path.iterdir()) == ["fab.txt"]  # nothing staged is left
     save_upload(tmp_path, "fab.txt", b"Chip news. The Dresden fab makes 300mm wafers.", 1000)
     assert b"300mm" in path.read_bytes()
+
+
+def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assistant, figures):
+    """Readable, but refused by the build (here a duplicate of a file sent with it): the uploads
+    folder gets the version the index holds back, and keeps no hidden copies."""
+    folder = hash_assistant.settings.uploads_path
+    first = b"Chip news. A new fab opened in Dresden. It makes 300mm wafers for cars."
+    hash_assistant.add_uploads([save_upload(folder, "fab.txt", first, 10_000)])
+    again = b"Chip news. Samsung opened a foundry in Texas. It makes 2nm logic for phones."
+    saved = [save_upload(folder, name, again, 10_000) for name in ("aardvark.txt", "fab.txt")]
+    report = hash_assistant.add_uploads(saved)
+    kept = [Path(s.path).name for s in report.skipped] == ["fab.txt"] and (
+        folder / "fab.txt"
+    ).read_bytes() == first
+    figures.record("bad inputs", kept)
+    assert kept and sorted(p.name for p in folder.iterdir()) == ["aardvark.txt", "fab.txt"]
+    assert staleness(hash_assistant.store.read_manifest()) == []  # what is on disk is what is indexed
+    hash_assistant.add_uploads([save_upload(folder, "fab.txt", first + b" Output doubles in 2027.", 10_000)])
+    assert b"2027" in (folder / "fab.txt").read_bytes() and sorted(p.name for p in folder.iterdir()) == [
+        "aardvark.txt",
+        "fab.txt",
+    ]
 
 
 def test_everything_binds_to_loopback_by_default():
