@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.assistant import Assistant
 from rag.core.errors import Cancelled, IndexMissingError, InputError, RagError, UploadError
+from rag.core.text import question_text
 from rag.core.types import Answer
 from rag.documents.uploads import save_upload
 
@@ -266,8 +267,7 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
                 f"the conversation is {total} characters; the limit is {settings.api_max_history_chars} "
                 "(api_max_history_chars): start a new one"
             )
-        if not question.strip():
-            raise InputError("the question is empty; send a user message with text")
+        question_text(question, settings.max_question_chars)  # a 400 now, not an error mid-stream
         base = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL_ID}
         cancel = threading.Event()
         if body.stream:

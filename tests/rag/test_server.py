@@ -97,6 +97,9 @@ class TestHttp:
         assert r.status_code == 400 and "role 'user'" in r.json()["error"]["message"]
         r = httpx.post(f"{server}/v1/chat/completions", json={"messages": [{"role": "user", "content": " "}]})
         assert r.status_code == 400 and "question is empty" in r.json()["error"]["message"]
+        wordless = {"messages": [{"role": "user", "content": "?"}], "stream": True}
+        r = httpx.post(f"{server}/v1/chat/completions", json=wordless)  # refused before the stream opens
+        assert r.status_code == 400 and "has no words" in r.json()["error"]["message"]
 
     def test_model_server_down_is_a_bad_gateway(self, server, hash_assistant):
         def down(*args, **kwargs):
