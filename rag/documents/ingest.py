@@ -1,15 +1,16 @@
 """Read article files into Documents.
 
-Supported: .txt (read as text), .md, .html/.htm, .pdf, .rst and .docx (their text as a reader
-sees it, rag/documents/markup.py). A file named without a type (README, LICENSE, apache-2.0) is
-read by what it holds: a PDF or HTML page by its opening bytes, Markdown by its code fences and
-links, anything else as text. Other types, and files that are empty, binary, unreadable, too
-large or duplicates of an earlier file, are skipped with one reason each so that the rest of the
-corpus still gets indexed.
+Supported: .txt (read as text: UTF-8, UTF-16 or -32 by its byte-order mark, else Windows-1252),
+.md, .html/.htm, .pdf, .rst and .docx (their text as a reader sees it, rag/documents/markup.py).
+A file named without a type (README, LICENSE, apache-2.0) is read by what it holds: a PDF or
+HTML page by its opening bytes, Markdown by its code fences and links, anything else as text.
+Other types, and files that are empty, binary, unreadable, too large or duplicates of an earlier
+file, are skipped with one reason each so that the rest of the corpus still gets indexed.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import os
@@ -36,6 +37,13 @@ RST_SUFFIXES = {".rst", ".rest"}
 WORD_SUFFIXES = {".docx"}
 SUPPORTED_SUFFIXES = (
     TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | RST_SUFFIXES | WORD_SUFFIXES
+)
+# longest first: UTF-32's little-endian mark begins with UTF-16's
+UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 KINDS = ", ".join(sorted(SUPPORTED_SUFFIXES)) + ", or a file named without a type (README)"  # for messages
 TITLE_MAX_CHARS = 120
@@ -105,6 +113,16 @@ def sniffed_suffix(raw: bytes) -> str:
 
 
 def _decode(raw: bytes) -> str:
+    """Text by its byte-order mark (Windows tools save "Unicode" text as UTF-16), else UTF-8,
+    else Windows-1252; NUL bytes without a mark mean a binary file."""
+    for bom, encoding in UNICODE_BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                raise IngestError(
+                    f"not valid {encoding} despite its byte-order mark; save it again as UTF-8"
+                ) from None
     if b"\x00" in raw[:8192]:
         raise IngestError("binary content (NUL bytes); save the document as text, HTML, PDF or .docx")
     for encoding in ("utf-8-sig", "cp1252"):

@@ -114,6 +114,18 @@ class TestLoadDocument:
         path.write_bytes("Café culture in Zürich is “busy” today.".encode("cp1252"))
         assert load_document(path, MB).text == "Café culture in Zürich is “busy” today."
 
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+    def test_text_with_a_byte_order_mark_is_read_in_its_encoding(self, tmp_path: Path, encoding: str):
+        """Windows tools save "Unicode" text as UTF-16 with a mark: NUL bytes, but not binary."""
+        text = "Zeta Corp memo\n\nZeta Corp moved to Zürich in 2020. Its staff\nnumbers 75.\n"
+        bom = {"utf-16-be": b"\xfe\xff"}.get(encoding, b"")  # Python writes the mark for the others
+        path = tmp_path / "memo.txt"
+        path.write_bytes(bom + text.encode(encoding))
+        assert load_document(path, MB).text == text.rstrip()
+        path.write_bytes(b"\xff\xfe" + b"\x00\xd8")  # a lone surrogate: not UTF-16 after all
+        with pytest.raises(IngestError, match="not valid utf-16-le despite its byte-order mark"):
+            load_document(path, MB)
+
     @pytest.mark.parametrize(
         ("name", "content", "reason"),
         [
