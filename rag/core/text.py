@@ -6,6 +6,7 @@ passage or they do not, which is easier to trust than a model's opinion.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from functools import lru_cache
@@ -23,6 +24,13 @@ MONEY = re.compile(
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # "15,000" -> "15000" before matching
 SCALE = {"billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "m": 1e6, "trillion": 1e12, "t": 1e12}
 # Question words and fillers: never evidence of anything.
+# longest first: UTF-32's little-endian mark begins with UTF-16's
+UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 STOPWORDS = frozenset(
     """
     a about above after again against all also am an and any are as at be because been before
@@ -140,3 +148,23 @@ def question_text(question: str | None, max_chars: int) -> str:
             "(max_question_chars): shorten it"
         )
     return question
+
+
+def decode_text(raw: bytes) -> str:
+    """Text by its byte-order mark (Windows tools save "Unicode" text as UTF-16), else UTF-8,
+    else Windows-1252, else Latin-1, which never fails (ftfy repairs documents afterwards).
+    Raises ValueError for bytes that are not text: NUL bytes without a mark, or a mark that lies."""
+    for bom, encoding in UNICODE_BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                raise ValueError(f"not valid {encoding} despite its byte-order mark") from None
+    if b"\x00" in raw[:8192]:
+        raise ValueError("binary content (NUL bytes)")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")

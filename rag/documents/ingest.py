@@ -10,7 +10,6 @@ file, are skipped with one reason each so that the rest of the corpus still gets
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import logging
 import os
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.core.errors import IngestError
-from rag.core.text import flat
+from rag.core.text import decode_text, flat
 from rag.core.types import Document
 from rag.documents.clean import clean_text, has_junk
 from rag.documents.injection import is_instruction
@@ -37,13 +36,6 @@ RST_SUFFIXES = {".rst", ".rest"}
 WORD_SUFFIXES = {".docx"}
 SUPPORTED_SUFFIXES = (
     TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | RST_SUFFIXES | WORD_SUFFIXES
-)
-# longest first: UTF-32's little-endian mark begins with UTF-16's
-UNICODE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 KINDS = ", ".join(sorted(SUPPORTED_SUFFIXES)) + ", or a file named without a type (README)"  # for messages
 TITLE_MAX_CHARS = 120
@@ -113,24 +105,10 @@ def sniffed_suffix(raw: bytes) -> str:
 
 
 def _decode(raw: bytes) -> str:
-    """Text by its byte-order mark (Windows tools save "Unicode" text as UTF-16), else UTF-8,
-    else Windows-1252; NUL bytes without a mark mean a binary file."""
-    for bom, encoding in UNICODE_BOMS:
-        if raw.startswith(bom):
-            try:
-                return raw[len(bom) :].decode(encoding)
-            except UnicodeDecodeError:
-                raise IngestError(
-                    f"not valid {encoding} despite its byte-order mark; save it again as UTF-8"
-                ) from None
-    if b"\x00" in raw[:8192]:
-        raise IngestError("binary content (NUL bytes); save the document as text, HTML, PDF or .docx")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")  # never fails; ftfy repairs what it can afterwards
+    try:
+        return decode_text(raw)
+    except ValueError as exc:
+        raise IngestError(f"{exc}; save the document as UTF-8 text, HTML, PDF or .docx") from None
 
 
 def _pdf_text(path: Path) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.core.errors import InputError, RagError
+from rag.core.text import decode_text
 from rag.core.types import Answer
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,10 @@ def read_questions(path: Path) -> list[Item]:
     if not path.is_file():
         raise InputError(f"questions file {str(path)!r} does not exist")
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    try:  # Excel saves "Unicode text" as UTF-16 and plain CSV as Windows-1252
+        text = decode_text(path.read_bytes())
+    except ValueError as exc:
+        raise InputError(f"questions file {str(path)!r}: {exc}; save it as UTF-8 text") from None
     if suffix == ".jsonl":
         items = list(_jsonl(text))
     elif suffix == ".csv":

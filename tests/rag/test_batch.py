@@ -54,6 +54,16 @@ class TestReadQuestions:
         (tmp_path / "q.txt").write_text("First?\n\nSecond?\n")
         assert [i.id for i in read_questions(tmp_path / "q.txt")] == ["line-1", "line-3"]
 
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "cp1252"])
+    def test_questions_keep_their_letters_in_the_encodings_excel_saves(self, tmp_path, encoding):
+        (tmp_path / "q.csv").write_bytes("id,question\nq1,Who runs Café Société?\n".encode(encoding))
+        assert [(i.id, i.question) for i in read_questions(tmp_path / "q.csv")] == [
+            ("q1", "Who runs Café Société?")
+        ]
+        (tmp_path / "q.csv").write_bytes(b"id,question\n\x00\x01\x02")
+        with pytest.raises(InputError, match=r"binary content \(NUL bytes\); save it as UTF-8 text"):
+            read_questions(tmp_path / "q.csv")
+
     def test_csv_without_question_column(self, tmp_path):
         (tmp_path / "q.csv").write_text("id,text\n1,hello\n")
         with pytest.raises(InputError, match="no 'question' column"):
