@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +29,29 @@ def convert(model_folder: Path, target: Path) -> Path:
     """Write the OpenVINO model (target.xml and .bin) from a sentence-transformers folder."""
     import openvino as ov
     import torch
+    import transformers
     from transformers import AutoModel
 
     start = time.perf_counter()
-    model = AutoModel.from_pretrained(str(model_folder)).eval()
-    # a padded example, so the traced graph keeps the general attention-mask path
-    example = {
-        "input_ids": torch.ones(2, 16, dtype=torch.long),
-        "attention_mask": torch.tensor([[1] * 16, [1] * 9 + [0] * 7]),
-    }
-    converted = ov.convert_model(model, example_input=example)
+    verbosity, bars = transformers.logging.get_verbosity(), transformers.logging.is_progress_bar_enabled()
+    # Tracing notes on branches MiniLM never takes, deprecation and training-only config notes,
+    # a bar for 0.1 s of loading: noise on a user's terminal at first use, nothing to act on.
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = AutoModel.from_pretrained(str(model_folder)).eval()
+            # a padded example, so the traced graph keeps the general attention-mask path
+            example = {
+                "input_ids": torch.ones(2, 16, dtype=torch.long),
+                "attention_mask": torch.tensor([[1] * 16, [1] * 9 + [0] * 7]),
+            }
+            converted = ov.convert_model(model, example_input=example)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+        if bars:
+            transformers.logging.enable_progress_bar()
     tmp = target.with_name(target.name + ".partial.xml")
     ov.save_model(converted, str(tmp))
     os.replace(tmp.with_suffix(".bin"), target.with_suffix(".bin"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,6 +49,23 @@ def test_openvino_matches_sentence_transformers(reference, tmp_path):
     )
     cosines = (fast * vectors).sum(axis=1)
     assert cosines.min() > 0.999, cosines.min()
+
+
+@pytest.mark.models
+def test_the_first_use_conversion_is_quiet(tmp_path, capfd):
+    """Converting MiniLM for OpenVINO (once, at a user's first index build) prints nothing: no
+    tracing warnings, no loading bar. transformers' own settings are left as they were."""
+    import transformers
+
+    from rag.embedding.embedder import resolve_model_path
+    from rag.embedding.openvino_bert import convert
+
+    before = transformers.logging.get_verbosity(), transformers.logging.is_progress_bar_enabled()
+    target = convert(Path(resolve_model_path("all-MiniLM-L6-v2")), tmp_path / "minilm.xml")
+    out, err = capfd.readouterr()
+    assert target.is_file() and target.with_suffix(".bin").is_file()
+    assert (out, err) == ("", "")
+    assert (transformers.logging.get_verbosity(), transformers.logging.is_progress_bar_enabled()) == before
 
 
 @pytest.mark.models
