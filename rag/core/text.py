@@ -1,4 +1,5 @@
-"""Small text helpers shared by the gate, the verifier, the conflict and premise checks.
+"""Small text helpers shared by the gate, the verifier, the conflict and premise checks, and
+the readers of documents and question files.
 
 Deliberately lexical and transparent: a claim's numbers and names either appear in its
 passage or they do not, which is easier to trust than a model's opinion.
@@ -23,7 +24,6 @@ MONEY = re.compile(
 )
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # "15,000" -> "15000" before matching
 SCALE = {"billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "m": 1e6, "trillion": 1e12, "t": 1e12}
-# Question words and fillers: never evidence of anything.
 # longest first: UTF-32's little-endian mark begins with UTF-16's
 UNICODE_BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -31,6 +31,7 @@ UNICODE_BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# Question words and fillers: never evidence of anything.
 STOPWORDS = frozenset(
     """
     a about above after again against all also am an and any are as at be because been before
