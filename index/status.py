@@ -10,6 +10,8 @@ from typing import Any
 from index.store import Manifest
 from rag.documents.ingest import Skipped, document_id, readable
 
+FINGERPRINT = ("size", "mtime_ns")
+
 
 def _fingerprint(path: Path) -> dict[str, int]:
     """Size and modification time: enough to tell that a skipped file was edited since."""
@@ -17,7 +19,7 @@ def _fingerprint(path: Path) -> dict[str, int]:
         stat = path.stat()
     except OSError:
         return {}
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return dict(zip(FINGERPRINT, (stat.st_size, stat.st_mtime_ns), strict=True))
 
 
 def skipped_record(
@@ -36,11 +38,13 @@ def skipped_record(
     return record
 
 
-def _skipped_unchanged(manifest: Manifest) -> set[Path]:
+def _still_skipped(manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """The skipped record's files that are as they were when skipped. One edited or replaced
+    since is for the next build to read again: listed as new, or indexed already."""
     return {
-        Path(source).resolve()
+        source: info
         for source, info in manifest.skipped.items()
-        if _fingerprint(Path(source)) == {k: info.get(k) for k in ("size", "mtime_ns")}
+        if _fingerprint(Path(source)) == {k: info.get(k) for k in FINGERPRINT}
     }
 
 
@@ -57,7 +61,7 @@ def staleness(manifest: Manifest) -> list[str]:
         elif hashlib.sha256(path.read_bytes()).hexdigest() != info["sha256"]:
             changed.append(doc_id)
     indexed = set(manifest.documents)
-    skipped = _skipped_unchanged(manifest)
+    skipped = {Path(source).resolve() for source in _still_skipped(manifest)}
     new = sorted(
         p.name
         for folder in folders
@@ -80,5 +84,7 @@ def staleness(manifest: Manifest) -> list[str]:
 
 
 def skipped_lines(manifest: Manifest) -> list[str]:
-    """The files the last build could not use, each with its reason."""
-    return [f"{Path(source).name}: {info['reason']}" for source, info in sorted(manifest.skipped.items())]
+    """The files the builds could not use, each with its reason, while they stay as they were."""
+    return [
+        f"{Path(source).name}: {info['reason']}" for source, info in sorted(_still_skipped(manifest).items())
+    ]

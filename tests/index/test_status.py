@@ -35,6 +35,7 @@ def test_a_file_the_build_skipped_is_not_new_until_it_changes(tmp_path: Path):
     assert skipped_lines(manifest) == ["ninja: binary content (NUL bytes)"]
     binary.write_text("Now it is text, so a build would read it.")
     assert staleness(manifest) == ["1 new in indexed folders (ninja)"]
+    assert skipped_lines(manifest) == []  # new, not also "skipped"
 
 
 def test_manifests_written_before_the_skipped_record_still_load():
