@@ -20,7 +20,7 @@ from index.config import IndexConfig
 from index.stats import CorpusStats
 from index.status import skipped_record
 from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
-from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
+from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NothingAdded, RagError
 from rag.core.types import Chunk, Document
 from rag.documents.chunking import Chunker
 from rag.documents.ingest import KINDS, Skipped, as_read, load_documents
@@ -82,7 +82,12 @@ class IndexBuilder:
             docs, skipped = self._load(paths)
             if not docs:
                 names = ", ".join(map(str, paths))
-                raise RagError(f"none of {names} could be added ({len(skipped)} skipped)")
+                if not skipped:
+                    raise NothingAdded(f"no document files in {names}; supported: {KINDS}", [])
+                reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
+                raise NothingAdded(
+                    f"none of the files could be added ({reasons})", [(s.path, s.reason) for s in skipped]
+                )
             new_ids = {d.doc_id for d in docs}
             kept = [d for d in prev.documents.values() if d.doc_id not in new_ids] if prev else []
             earlier = prev.manifest.skipped if prev else None

@@ -19,10 +19,10 @@ from typing import Any
 import gradio as gr
 
 from rag.assistant import Assistant
-from rag.core.errors import Cancelled, RagError
+from rag.core.errors import Cancelled, NothingAdded, RagError
 from rag.core.types import Answer
 from rag.documents.ingest import KINDS
-from rag.documents.uploads import save_upload
+from rag.documents.uploads import save_upload, shown_reason
 from rag.generation.models import PACKAGED_GENERATORS
 from ui.render import answer_html, escape, export_markdown, notice_html, pending_html, question_html
 
@@ -252,17 +252,18 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             progress(0.5, desc="indexing")
             try:
                 report = assistant.add_uploads(saved)  # a refused file is not kept on the server
-            except RagError as exc:  # none of them could be added: each one's reason
-                report = None
-                lines += [f"- **{escape(p.name)}**: skipped, {escape(_reason(exc))}" for p in saved]
-            if report is not None:
+                refused = [(s.path, s.reason) for s in report.skipped]
                 pages.reload()
-                skipped = {Path(s.path).name: s.reason for s in report.skipped}
-                for p in saved:
-                    if p.name in skipped:
-                        lines.append(f"- **{escape(p.name)}**: skipped, {escape(skipped[p.name])}")
-                    else:
-                        lines.append(f"- **{escape(p.name)}**: added")
+            except NothingAdded as exc:
+                refused = exc.skipped
+            except RagError as exc:  # the index could not be written: the same reason for each
+                refused = [(str(p), _reason(exc)) for p in saved]
+            reasons = {Path(path).name: shown_reason(folder, reason) for path, reason in refused}
+            for p in saved:
+                if p.name in reasons:
+                    lines.append(f"- **{escape(p.name)}**: skipped, {escape(reasons[p.name])}")
+                else:
+                    lines.append(f"- **{escape(p.name)}**: added")
         summary = "\n".join(lines)
         success = any(line.endswith(": added") for line in lines)
         return (

@@ -13,6 +13,15 @@ class IngestError(RagError):
     """A file cannot be read as an article."""
 
 
+class NothingAdded(RagError):
+    """No file given to an add could be indexed; `skipped` holds each file's (path, reason), so a
+    face can show every reason in its own words."""
+
+    def __init__(self, message: str, skipped: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.skipped = skipped
+
+
 class IndexMissingError(RagError):
     """No index exists where one was expected."""
 

@@ -69,5 +69,11 @@ def settle_uploads(saved: list[Path], refused: Collection[str]) -> None:
             path.unlink(missing_ok=True)
 
 
+def shown_reason(folder: Path, reason: str) -> str:
+    """Why an upload was skipped, as a remote user reads it: a path in the uploads folder (a
+    duplicate names the file it repeats) becomes the bare file name."""
+    return reason.replace(f"{folder.resolve()}{os.sep}", "")
+
+
 def _earlier(path: Path) -> Path:
     return path.with_name(f".earlier-{path.name}")  # hidden: no build reads it

@@ -39,10 +39,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.assistant import Assistant
-from rag.core.errors import Cancelled, IndexMissingError, InputError, RagError, UploadError
+from rag.core.errors import Cancelled, IndexMissingError, InputError, NothingAdded, RagError, UploadError
 from rag.core.text import question_text
 from rag.core.types import Answer
-from rag.documents.uploads import save_upload
+from rag.documents.uploads import save_upload, shown_reason
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
@@ -317,12 +317,19 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
                 refused.append({"file": f.filename or "", "reason": str(exc), "status": exc.status})
         if not saved:
             raise UploadError("; ".join(r["reason"] for r in refused), status=refused[0]["status"])
-        report = assistant.add_uploads(saved)
+        try:
+            report = assistant.add_uploads(saved)
+        except NothingAdded as exc:  # every file refused: each one's reason, without server paths
+            reasons = [r["reason"] for r in refused]
+            reasons += [f"{Path(path).name}: {shown_reason(uploads, why)}" for path, why in exc.skipped]
+            raise UploadError("none of the files could be added: " + "; ".join(reasons)) from None
         return {
             "added": report.added,
             "updated": report.updated,
             "skipped": [{"file": r["file"], "reason": r["reason"]} for r in refused]
-            + [{"file": Path(s.path).name, "reason": s.reason} for s in report.skipped],
+            + [
+                {"file": Path(s.path).name, "reason": shown_reason(uploads, s.reason)} for s in report.skipped
+            ],
             "chunks": report.total_chunks,
         }
 

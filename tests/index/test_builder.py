@@ -9,6 +9,7 @@ from rag.core.errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
+    NothingAdded,
     RagError,
 )
 from rag.core.settings import load_settings
@@ -104,6 +105,20 @@ class TestBuild:
         assert "new_story" not in _load(settings).documents
         with pytest.raises(RagError, match="no such document id"):
             builder.remove(["nope"])
+
+    def test_an_add_that_adds_nothing_names_each_files_reason(self, builder, corpus_copy, tmp_path: Path):
+        builder.build([corpus_copy])
+        (tmp_path / "empty.txt").write_text("")
+        (tmp_path / "tool.txt").write_bytes(b"\x7fELF\x00")
+        with pytest.raises(NothingAdded) as caught:
+            builder.add([tmp_path / "empty.txt", tmp_path / "tool.txt"])
+        message = str(caught.value)
+        assert message.startswith("none of the files could be added (") and "\n" not in message
+        assert f"{tmp_path / 'empty.txt'}: empty file" in message and "tool.txt: binary content" in message
+        assert [Path(path).name for path, _ in caught.value.skipped] == ["empty.txt", "tool.txt"]
+        (tmp_path / "nothing").mkdir()
+        with pytest.raises(NothingAdded, match=r"no document files in .*nothing; supported: \.docx"):
+            builder.add([tmp_path / "nothing"])
 
     def test_files_the_build_skips_are_recorded_until_they_become_readable(
         self, builder, settings, corpus_copy

@@ -141,8 +141,17 @@ class TestHttp:
         assert [s["file"] for s in r.json()["skipped"]] == ["configure"]
         assert (uploads / "fab.md").is_file() and not (uploads / "configure").exists()
         r = httpx.post(f"{server}/v1/documents", files={"files": ("blank.txt", b"x")})
-        assert r.status_code == 400 and "could be added" in r.json()["error"]["message"]
-        assert not (uploads / "blank.txt").exists()
+        message = r.json()["error"]["message"]
+        assert r.status_code == 400 and message.startswith(
+            "none of the files could be added: blank.txt: no usable"
+        )
+        assert str(uploads) not in message and not (uploads / "blank.txt").exists()
+        twins = [
+            ("files", (name, b"Fab news\nA fab opened in Ohio. It makes 2nm chips."))
+            for name in ("a.md", "b.md")
+        ]
+        r = httpx.post(f"{server}/v1/documents", files=twins)
+        assert r.json()["skipped"] == [{"file": "b.md", "reason": "duplicate of a.md"}]  # no server path
 
     def test_upload_type_is_checked(self, server):
         r = httpx.post(f"{server}/v1/documents", files={"files": ("run.sh", b"rm -rf /")})

@@ -218,6 +218,25 @@ def test_uploads_report_each_file_without_server_paths(page, tmp_path):
     assert "Zephyr opens a fab" in page.locator("#documents").inner_text()  # the title without # and **
 
 
+def test_uploads_that_add_nothing_still_give_each_files_reason(page, tmp_path):
+    text = "Fab news\n\nZephyr Foundry opened a second chip fab in Ohio in May 2026.\n"
+    (tmp_path / "twin_a.md").write_text(text)
+    (tmp_path / "twin_b.md").write_text(text)
+    (tmp_path / "blank.txt").write_text("x")
+    page.get_by_role("tab", name="Documents").click()
+    upload = page.locator("#upload input[type=file]")
+    upload.set_input_files([str(tmp_path / "twin_a.md"), str(tmp_path / "twin_b.md")])
+    page.click("#add")
+    wait = "document.querySelector('#doc-status').innerText.includes('{}')"
+    page.wait_for_function(wait.format("twin_b.md"), timeout=60_000)
+    assert "twin_b.md: skipped, duplicate of twin_a.md" in page.locator("#doc-status").inner_text()
+    upload.set_input_files([str(tmp_path / "blank.txt")])  # refused by the build: nothing added
+    page.click("#add")
+    page.wait_for_function(wait.format("blank.txt"), timeout=60_000)
+    text = page.locator("#doc-status").inner_text()
+    assert "blank.txt: skipped, no usable text" in text and "/" not in text
+
+
 @pytest.mark.models
 def test_real_models_end_to_end(browser, tmp_path_factory, real_embedder):
     with real_page(tmp_path_factory.mktemp("ui-home"), real_embedder, css=CSS) as (url, _):
