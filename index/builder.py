@@ -20,7 +20,7 @@ from index.config import IndexConfig
 from index.stats import CorpusStats
 from index.status import skipped_record
 from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
-from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NothingAdded, RagError
+from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NothingIndexed, RagError
 from rag.core.types import Chunk, Document
 from rag.documents.chunking import Chunker
 from rag.documents.ingest import KINDS, Skipped, as_read, load_documents
@@ -66,10 +66,7 @@ class IndexBuilder:
             prev = None if rebuild else self._previous()
             docs, skipped = self._load(paths)
             if not docs:
-                raise RagError(
-                    f"no usable articles in {', '.join(map(str, paths))} ({len(skipped)} skipped); "
-                    f"add documents ({KINDS})"
-                )
+                raise _nothing_indexed(paths, skipped)
             report = self._commit(docs, prev, skipped_record(skipped))
             report.skipped = skipped
             return report
@@ -81,13 +78,7 @@ class IndexBuilder:
             prev = self._previous()
             docs, skipped = self._load(paths)
             if not docs:
-                names = ", ".join(map(str, paths))
-                if not skipped:
-                    raise NothingAdded(f"no document files in {names}; supported: {KINDS}", [])
-                reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
-                raise NothingAdded(
-                    f"none of the files could be added ({reasons})", [(s.path, s.reason) for s in skipped]
-                )
+                raise _nothing_indexed(paths, skipped)
             new_ids = {d.doc_id for d in docs}
             kept = [d for d in prev.documents.values() if d.doc_id not in new_ids] if prev else []
             earlier = prev.manifest.skipped if prev else None
@@ -224,3 +215,13 @@ def _unchanged_prefix(chunks: list[Chunk], prev: SearchIndex | None, unchanged: 
             break
         n += 1
     return n
+
+
+def _nothing_indexed(paths: list[Path], skipped: list[Skipped]) -> NothingIndexed:
+    """A build or add that found nothing to index: each file's reason, on one line."""
+    if not skipped:
+        return NothingIndexed(f"no document files in {', '.join(map(str, paths))}; supported: {KINDS}", [])
+    reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
+    return NothingIndexed(
+        f"none of the files could be indexed ({reasons})", [(s.path, s.reason) for s in skipped]
+    )

@@ -19,7 +19,7 @@ from typing import Any
 import gradio as gr
 
 from rag.assistant import Assistant
-from rag.core.errors import Cancelled, NothingAdded, RagError
+from rag.core.errors import Cancelled, NothingIndexed, RagError
 from rag.core.types import Answer
 from rag.documents.ingest import KINDS
 from rag.documents.uploads import save_upload, shown_reason
@@ -254,7 +254,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 report = assistant.add_uploads(saved)  # a refused file is not kept on the server
                 refused = [(s.path, s.reason) for s in report.skipped]
                 pages.reload()
-            except NothingAdded as exc:
+            except NothingIndexed as exc:
                 refused = exc.skipped
             except RagError as exc:  # the index could not be written: the same reason for each
                 refused = [(str(p), _reason(exc)) for p in saved]

@@ -13,9 +13,9 @@ class IngestError(RagError):
     """A file cannot be read as an article."""
 
 
-class NothingAdded(RagError):
-    """No file given to an add could be indexed; `skipped` holds each file's (path, reason), so a
-    face can show every reason in its own words."""
+class NothingIndexed(RagError):
+    """No file given to a build or an add could be indexed; `skipped` holds each file's
+    (path, reason), so a face can show every reason in its own words."""
 
     def __init__(self, message: str, skipped: list[tuple[str, str]]) -> None:
         super().__init__(message)

@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.assistant import Assistant
-from rag.core.errors import Cancelled, IndexMissingError, InputError, NothingAdded, RagError, UploadError
+from rag.core.errors import Cancelled, IndexMissingError, InputError, NothingIndexed, RagError, UploadError
 from rag.core.text import question_text
 from rag.core.types import Answer
 from rag.documents.uploads import save_upload, shown_reason
@@ -319,7 +319,7 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
             raise UploadError("; ".join(r["reason"] for r in refused), status=refused[0]["status"])
         try:
             report = assistant.add_uploads(saved)
-        except NothingAdded as exc:  # every file refused: each one's reason, without server paths
+        except NothingIndexed as exc:  # every file refused: each one's reason, without server paths
             reasons = [r["reason"] for r in refused]
             reasons += [f"{Path(path).name}: {shown_reason(uploads, why)}" for path, why in exc.skipped]
             raise UploadError("none of the files could be added: " + "; ".join(reasons)) from None

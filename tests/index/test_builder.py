@@ -9,7 +9,7 @@ from rag.core.errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
-    NothingAdded,
+    NothingIndexed,
     RagError,
 )
 from rag.core.settings import load_settings
@@ -110,14 +110,14 @@ class TestBuild:
         builder.build([corpus_copy])
         (tmp_path / "empty.txt").write_text("")
         (tmp_path / "tool.txt").write_bytes(b"\x7fELF\x00")
-        with pytest.raises(NothingAdded) as caught:
+        with pytest.raises(NothingIndexed) as caught:
             builder.add([tmp_path / "empty.txt", tmp_path / "tool.txt"])
         message = str(caught.value)
-        assert message.startswith("none of the files could be added (") and "\n" not in message
+        assert message.startswith("none of the files could be indexed (") and "\n" not in message
         assert f"{tmp_path / 'empty.txt'}: empty file" in message and "tool.txt: binary content" in message
         assert [Path(path).name for path, _ in caught.value.skipped] == ["empty.txt", "tool.txt"]
         (tmp_path / "nothing").mkdir()
-        with pytest.raises(NothingAdded, match=r"no document files in .*nothing; supported: \.docx"):
+        with pytest.raises(NothingIndexed, match=r"no document files in .*nothing; supported: \.docx"):
             builder.add([tmp_path / "nothing"])
 
     def test_files_the_build_skips_are_recorded_until_they_become_readable(
@@ -142,7 +142,7 @@ class TestBuild:
 
     def test_empty_corpus_is_a_clear_error(self, builder, tmp_path: Path):
         (tmp_path / "empty").mkdir()
-        with pytest.raises(RagError, match="no usable articles"):
+        with pytest.raises(NothingIndexed, match=r"no document files in .*empty; supported: \.docx"):
             builder.build([tmp_path / "empty"])
 
     def test_missing_path(self, builder, tmp_path: Path):
