@@ -7,7 +7,9 @@ variables, then keyword overrides (which the CLI fills from its flags). The conf
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -234,12 +236,19 @@ def config_path(explicit: Path | None = None) -> Path | None:
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Build settings from every source; None-valued overrides (unset flags) are ignored."""
-    token = _config_file.set(config_path(config))
+    path = config_path(config)
+    token = _config_file.set(path)
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML ({exc}); fix that line") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "settings"
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(where, Settings.model_fields, n=1)
+            hint = f"did you mean {close[0]}?" if close else "see Settings in README.md"
+            raise ConfigError(f"unknown setting {where} (got {err.get('input')!r}); {hint}") from None
         raise ConfigError(f"invalid setting {where}: {err['msg']} (got {err.get('input')!r})") from None
     finally:
         _config_file.reset(token)

@@ -61,6 +61,20 @@ class TestErrors:
         result = run("--config", str(tmp_path / "nope.toml"), "index", "status")
         assert result.exit_code == 1 and "does not exist" in result.output
 
+    @pytest.mark.parametrize(
+        ("toml", "message"),
+        [
+            ("top_kk = 4\n", "unknown setting top_kk (got 4); did you mean top_k?"),
+            ("zzz = 1\n", "unknown setting zzz (got 1); see Settings in README.md"),
+            ("top_k = \n", "is not valid TOML (Invalid value (at line 1, column 9)); fix that line"),
+        ],
+    )
+    def test_a_config_file_mistake_is_one_clear_line(self, run, tmp_path, toml, message):
+        (tmp_path / "config.toml").write_text(toml)
+        result = run("--config", str(tmp_path / "config.toml"), "index", "status")
+        assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+        assert message in result.output and "Traceback" not in result.output
+
     def test_openai_backend_without_url_is_one_clear_line(self, run):
         result = run("ask", "Who makes CANN?", "--backend", "openai")
         assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
