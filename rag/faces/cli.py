@@ -417,6 +417,7 @@ def serve(
     from rag.faces.server import check_exposure, create_app
 
     check_exposure(host, token)
+    _check_port(host, port)
     assistant = _assistant(ctx, generator=generator, backend=backend)
     assistant.answerer  # noqa: B018 - load the index and models before the first request
     if assistant.generator is not None:
@@ -449,12 +450,35 @@ def ui(
     """
     from ui.app import launch
 
+    _check_port(host, port)
     assistant = _assistant(ctx, generator=generator, backend=backend)
     assistant.answerer  # noqa: B018 - load the index and models before the first visitor
     if assistant.generator is not None:
         assistant.generator.warm_up()
     click.echo(f"chat page on http://{host}:{port}")
     launch(assistant, host=host, port=port, share=share)
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port another program holds is a one-line error before the models load (seconds), not
+    a traceback after."""
+    import errno
+    import socket
+
+    from rag.core.errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fix = {
+                errno.EADDRINUSE: "another program is using it; pick another port with --port",
+                errno.EADDRNOTAVAIL: "this machine has no such address; check --host",
+                errno.EACCES: "ports below 1024 need administrator rights; pick another with --port",
+            }.get(exc.errno or 0, "check --host and --port")
+            raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); {fix}") from None
 
 
 def _print_report(report, root: Path) -> None:

@@ -75,6 +75,19 @@ class TestErrors:
         assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
         assert message in result.output and "Traceback" not in result.output
 
+    @pytest.mark.parametrize("command", ["serve", "ui"])
+    def test_a_port_in_use_is_one_clear_line_before_anything_loads(self, run, command):
+        import socket
+
+        with socket.socket() as holder:
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            port = holder.getsockname()[1]
+            result = run(command, "--port", str(port))  # no index here: the port is checked first
+        assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+        assert f"cannot listen on 127.0.0.1:{port} (Address already in use)" in result.output
+        assert "pick another port with --port" in result.output
+
     def test_openai_backend_without_url_is_one_clear_line(self, run):
         result = run("ask", "Who makes CANN?", "--backend", "openai")
         assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
