@@ -130,16 +130,23 @@ def _csv(text: str, path: Path) -> Iterator[Item]:
 
 
 def _done(out: Path) -> dict[str, dict[str, Any]]:
-    """Records already written by an earlier run; a line cut off by a kill is ignored."""
+    """Records already written by an earlier run; a line cut off by a kill is ignored. A file
+    holding anything else is not appended to: it is not ours to change."""
     records: dict[str, dict[str, Any]] = {}
     if out.exists():
-        for line in out.read_text(encoding="utf-8").splitlines():
+        for n, line in enumerate(out.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(record, dict) and "id" in record:
-                records[str(record["id"])] = record
+            if not (
+                isinstance(record, dict) and "id" in record and ("answer" in record or "error" in record)
+            ):
+                raise InputError(
+                    f"{str(out)!r} line {n} is not an answer of a batch run; choose a new --out file "
+                    "(an earlier run's answers file resumes)"
+                )
+            records[str(record["id"])] = record
     return records
 
 
@@ -156,6 +163,12 @@ def run_batch(
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}")
     items = read_questions(questions)
+    if out.is_dir():
+        raise InputError(f"{str(out)!r} is a folder; --out takes a file, such as answers.jsonl")
+    if out.exists() and out.resolve() == questions.resolve():
+        raise InputError(
+            f"the answers would go into the questions file {str(out)!r}; choose another --out file"
+        )
     previous = _done(out)
     summary = BatchSummary()
     todo = []

@@ -115,6 +115,22 @@ class TestRunBatch:
         assert [r["id"] for r in rows] == ["line-1", "line-2", "line-3"]
         assert rows[1]["answer"] == "old"
 
+    def test_an_out_file_that_is_not_ours_is_never_written(self, tmp_path):
+        q = tmp_path / "q.jsonl"
+        q.write_text('{"id": "q1", "question": "one?"}\n')
+        other = tmp_path / "notes.jsonl"
+        other.write_text('{"id": "x", "text": "my notes"}\n')
+        cases = [
+            (q, "the answers would go into the questions file"),
+            (other, "line 1 is not an answer of a batch run; choose a new --out file"),
+            (tmp_path, "is a folder; --out takes a file"),
+        ]
+        for out, message in cases:
+            with pytest.raises(InputError, match=message):
+                run_batch(fake_answer, q, out, progress=False)
+        assert q.read_text() == '{"id": "q1", "question": "one?"}\n'
+        assert other.read_text() == '{"id": "x", "text": "my notes"}\n'
+
     def test_failed_lines_are_retried_on_resume(self, tmp_path):
         q = tmp_path / "q.txt"
         q.write_text("boom?\n")
