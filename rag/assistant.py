@@ -106,6 +106,7 @@ class Assistant:
         """Add files saved from uploads (rag/documents/uploads.py). A file the index refuses is
         taken back (its earlier version restored), so the uploads folder holds only documents
         the index reads."""
+        saved = list(dict.fromkeys(saved))  # one name sent twice in a request: the later bytes, once
         try:
             report = self.add_documents(saved)
         except RagError:  # none of them could be added

@@ -259,7 +259,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             except RagError as exc:  # the index could not be written: the same reason for each
                 refused = [(str(p), _reason(exc)) for p in saved]
             reasons = {Path(path).name: shown_reason(folder, reason) for path, reason in refused}
-            for p in saved:
+            for p in dict.fromkeys(saved):  # a name sent twice is reported once
                 if p.name in reasons:
                     lines.append(f"- **{escape(p.name)}**: skipped, {escape(reasons[p.name])}")
                 else:

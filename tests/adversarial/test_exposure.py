@@ -68,7 +68,12 @@ def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assista
     assert kept and sorted(p.name for p in folder.iterdir()) == ["aardvark.txt", "fab.txt"]
     manifest = hash_assistant.store.read_manifest()
     assert staleness(manifest) == [] and skipped_lines(manifest) == []  # on disk is what is indexed
-    hash_assistant.add_uploads([save_upload(folder, "fab.txt", first + b" Output doubles in 2027.", 10_000)])
+    twice = [
+        save_upload(folder, "fab.txt", first + extra, 10_000)
+        for extra in (b" Jobs: 900.", b" Output doubles in 2027.")
+    ]
+    hash_assistant.add_uploads(twice)  # the same name twice in one request: the later one is indexed
+    assert staleness(hash_assistant.store.read_manifest()) == []
     assert b"2027" in (folder / "fab.txt").read_bytes() and sorted(p.name for p in folder.iterdir()) == [
         "aardvark.txt",
         "fab.txt",
