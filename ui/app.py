@@ -247,7 +247,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             try:
                 saved.append(save_upload(folder, path.name, path.read_bytes(), max_bytes))
             except RagError as exc:
-                lines.append(f"- **{escape(path.name)}**: skipped, {escape(_reason(exc))}")
+                lines.append(
+                    f"- **{escape(path.name)}**: skipped, {escape(shown_reason(folder, _reason(exc)))}"
+                )
         if saved:
             progress(0.5, desc="indexing")
             try:

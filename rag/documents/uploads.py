@@ -17,6 +17,7 @@ from rag.core.errors import IngestError, UploadError
 from rag.documents.ingest import KINDS, load_document, readable
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+QUOTED_PATH = re.compile(r"'((?:[A-Za-z]:)?[\\/][^']*)'")  # '/srv/rag/index/.lock', 'C:\\rag\\x'
 
 
 def safe_upload_path(folder: Path, filename: str) -> Path:
@@ -71,8 +72,10 @@ def settle_uploads(saved: list[Path], refused: Collection[str]) -> None:
 
 def shown_reason(folder: Path, reason: str) -> str:
     """Why an upload was skipped, as a remote user reads it: a path in the uploads folder (a
-    duplicate names the file it repeats) becomes the bare file name."""
-    return reason.replace(f"{folder.resolve()}{os.sep}", "")
+    duplicate names the file it repeats) and any other quoted path (the index's lock file)
+    become bare file names."""
+    reason = reason.replace(f"{folder.resolve()}{os.sep}", "")
+    return QUOTED_PATH.sub(lambda m: repr(Path(m.group(1)).name), reason)
 
 
 def _earlier(path: Path) -> Path:

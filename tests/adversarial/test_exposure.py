@@ -9,7 +9,7 @@ import pytest
 
 from index.status import skipped_lines, staleness
 from rag.core.errors import UploadError
-from rag.documents.uploads import save_upload
+from rag.documents.uploads import save_upload, shown_reason
 from rag.faces.cli import serve, ui
 from ui.app import launch
 
@@ -78,6 +78,20 @@ def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assista
         "aardvark.txt",
         "fab.txt",
     ]
+
+
+def test_reasons_shown_to_uploaders_name_files_not_server_paths(tmp_path, figures):
+    folder = tmp_path / "uploads"
+    reasons = {
+        f"duplicate of {folder.resolve() / 'a.md'}": "duplicate of a.md",
+        f"another process is writing the index (lock '{tmp_path / 'index' / '.lock'}'); wait": (
+            "another process is writing the index (lock '.lock'); wait"
+        ),
+        "binary content (NUL bytes); it's a 'program'": "binary content (NUL bytes); it's a 'program'",
+    }
+    shown = {reason: shown_reason(folder, reason) for reason in reasons}
+    figures.record("bad inputs", shown == reasons)
+    assert shown == reasons
 
 
 def test_everything_binds_to_loopback_by_default():
