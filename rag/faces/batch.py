@@ -165,7 +165,7 @@ def run_batch(
     items = read_questions(questions)
     if out.is_dir():
         raise InputError(f"{str(out)!r} is a folder; --out takes a file, such as answers.jsonl")
-    if out.exists() and out.resolve() == questions.resolve():
+    if out.resolve() == questions.resolve():
         raise InputError(
             f"the answers would go into the questions file {str(out)!r}; choose another --out file"
         )
