@@ -15,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from index.builder import BuildReport, IndexBuilder
 from index.config import IndexConfig
@@ -31,12 +32,12 @@ from rag.answering.question import QuestionReader
 from rag.answering.rewrite import QuestionRewriter
 from rag.answering.truecase import Truecaser
 from rag.answering.verify import CitationVerifier
-from rag.core.errors import Cancelled, RagError
+from rag.core.errors import Cancelled, NothingIndexed, RagError, UploadError
 from rag.core.hardware import log_cpu_report
 from rag.core.settings import Settings, load_settings
 from rag.core.text import question_text
 from rag.core.types import Answer, Hit
-from rag.documents.uploads import settle_uploads
+from rag.documents.uploads import save_upload, settle_uploads, shown_reason
 from rag.embedding.embedder import Embedder, make_embedder
 from rag.generation.base import Generator
 from rag.generation.factory import make_generator, make_judge
@@ -44,6 +45,20 @@ from rag.generation.prompting import PromptLibrary
 from rag.retrieval.retriever import Retriever
 
 TURN_POLL_S = 0.05  # how often a waiting caller checks whether it is still wanted
+
+
+@dataclass
+class UploadReport:
+    """What became of each file of one upload, in the words its uploader reads: file names,
+    never the server's paths."""
+
+    files: list[tuple[str, str | None]]  # (name, why it was skipped), in the order sent; None: added
+    build: BuildReport | None  # None when no file reached the index
+    status: int  # the HTTP status that fits: 200 when any file was added, else the first refusal's
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        return [(name, why) for name, why in self.files if why is not None]
 
 
 class Assistant:
@@ -102,18 +117,40 @@ class Assistant:
         with self.lock:
             return self._updated(self._builder().add(paths))
 
-    def add_uploads(self, saved: list[Path]) -> BuildReport:
-        """Add files saved from uploads (rag/documents/uploads.py). A file the index refuses is
-        taken back (its earlier version restored), so the uploads folder holds only documents
-        the index reads."""
-        saved = list(dict.fromkeys(saved))  # one name sent twice in a request: the later bytes, once
-        try:
-            report = self.add_documents(saved)
-        except RagError:  # none of them could be added
-            settle_uploads(saved, {str(p) for p in saved})
-            raise
-        settle_uploads(saved, {s.path for s in report.skipped})
-        return report
+    def upload(self, files: Iterable[tuple[str, IO[bytes]]]) -> UploadReport:
+        """Save uploaded files (name, contents) and add them to the index: one set of rules for
+        the chat page and the server. A file the index refuses is taken back, its earlier
+        version restored, so the uploads folder holds only documents the index reads."""
+        folder, limit = self.settings.uploads_path, self.settings.max_file_bytes
+        sent: list[tuple[str, Path | UploadError]] = []
+        for name, contents in files:  # one bad file among several is reported, the others added
+            try:
+                sent.append((name, save_upload(folder, name, contents.read(limit + 1), limit)))
+            except UploadError as exc:
+                sent.append((name, exc))
+        statuses = [o.status for _, o in sent if isinstance(o, UploadError)]
+        saved = list(dict.fromkeys(p for _, p in sent if isinstance(p, Path)))  # a name sent twice: once
+        build, refused = None, {}
+        if saved:
+            try:
+                build = self.add_documents(saved)
+                refused = {s.path: s.reason for s in build.skipped}
+            except NothingIndexed as exc:  # each file's reason
+                refused = dict(exc.skipped)
+                statuses.append(400)
+            except RagError as exc:  # the index could not be written: the same reason for each
+                refused = {str(p): str(exc) for p in saved}
+                statuses.append(getattr(exc, "status", 400))
+            settle_uploads(saved, refused.keys())
+        report: list[tuple[str, str | None]] = []
+        for name, outcome in sent:
+            if isinstance(outcome, UploadError):
+                report.append((name, str(outcome)))
+            elif outcome.name not in {n for n, _ in report}:  # a name sent twice is reported once
+                why = refused.get(str(outcome))
+                report.append((outcome.name, None if why is None else shown_reason(folder, why)))
+        added = any(why is None for _, why in report)
+        return UploadReport(report, build, 200 if added else (statuses or [400])[0])
 
     def remove_documents(self, doc_ids: Iterable[str]) -> BuildReport:
         with self.lock:

@@ -13,16 +13,16 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import gradio as gr
 
 from rag.assistant import Assistant
-from rag.core.errors import Cancelled, NothingIndexed, RagError
+from rag.core.errors import Cancelled, RagError
 from rag.core.types import Answer
 from rag.documents.ingest import KINDS
-from rag.documents.uploads import save_upload, shown_reason
 from rag.generation.models import PACKAGED_GENERATORS
 from ui.render import answer_html, escape, export_markdown, notice_html, pending_html, question_html
 
@@ -145,7 +145,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     # a model server serves the model it was started with; local backends can swap packaged ones
     packaged = [] if settings.backend == "openai" else list(PACKAGED_GENERATORS)
     generators = list(dict.fromkeys([settings.generator, *packaged, "extractive"]))
-    max_bytes = settings.max_file_bytes
     # one answer at a time with a local model: the rest wait in Gradio's queue, from which a
     # closed tab simply drops out
     answering = settings.ui_concurrency if getattr(assistant.generator, "concurrent", False) else 1
@@ -240,34 +239,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
         if not files:
             return "Choose one or more files first.", gr.update(), gr.update(), gr.update(), None
-        saved, lines = [], []
-        folder = settings.uploads_path
-        for f in progress.tqdm(files, desc="checking files"):
-            path = Path(f)
-            try:
-                saved.append(save_upload(folder, path.name, path.read_bytes(), max_bytes))
-            except RagError as exc:
-                lines.append(
-                    f"- **{escape(path.name)}**: skipped, {escape(shown_reason(folder, _reason(exc)))}"
-                )
-        if saved:
-            progress(0.5, desc="indexing")
-            try:
-                report = assistant.add_uploads(saved)  # a refused file is not kept on the server
-                refused = [(s.path, s.reason) for s in report.skipped]
-                pages.reload()
-            except NothingIndexed as exc:
-                refused = exc.skipped
-            except RagError as exc:  # the index could not be written: the same reason for each
-                refused = [(str(p), _reason(exc)) for p in saved]
-            reasons = {Path(path).name: shown_reason(folder, reason) for path, reason in refused}
-            for p in dict.fromkeys(saved):  # a name sent twice is reported once
-                if p.name in reasons:
-                    lines.append(f"- **{escape(p.name)}**: skipped, {escape(reasons[p.name])}")
-                else:
-                    lines.append(f"- **{escape(p.name)}**: added")
+
+        def sent() -> Iterator[tuple[str, IO[bytes]]]:  # read one at a time
+            for f in progress.tqdm(files, desc="checking and indexing"):
+                with open(f, "rb") as contents:
+                    yield Path(f).name, contents
+
+        report = assistant.upload(sent())  # a refused file is not kept on the server
+        if report.build is not None:
+            pages.reload()
+        lines = [
+            f"- **{escape(name)}**: " + ("added" if why is None else f"skipped, {escape(why)}")
+            for name, why in report.files
+        ]
         summary = "\n".join(lines)
-        success = any(line.endswith(": added") for line in lines)
+        success = report.status == 200
         return (
             summary,
             table(),
@@ -471,12 +457,6 @@ def _ask_api(pages: Pages, question: str, turns: list, top_k: int, generator: st
         *turns,
         {"question": question, "record": record},
     ]
-
-
-def _reason(exc: RagError) -> str:
-    """An error as the reason a file was skipped, without server paths."""
-    text = str(exc)
-    return text.split("): ", 1)[-1] if "): " in text else text
 
 
 def launch(

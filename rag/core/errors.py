@@ -37,6 +37,8 @@ class IndexCorruptError(RagError):
 class IndexLockedError(RagError):
     """Another process is writing the index."""
 
+    status = 409  # the API answers Conflict: the same request succeeds once the writer is done
+
 
 class ModelLoadError(RagError):
     """A model could not be loaded from its package or path."""

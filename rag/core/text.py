@@ -11,6 +11,7 @@ import codecs
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import PurePath
 
 from rag.core.errors import InputError
 
@@ -22,6 +23,7 @@ MONEY = re.compile(
     r"|(\d+(?:[.,]\d+)*)\s*(billion|million|trillion)\s+(yuan|dollars|euros)",
     re.IGNORECASE,
 )
+QUOTED_PATH = re.compile(r"'((?:[A-Za-z]:)?[\\/][^']*)'")  # '/srv/rag/index/.lock', 'C:\\rag\\x'
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # "15,000" -> "15000" before matching
 SCALE = {"billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "m": 1e6, "trillion": 1e12, "t": 1e12}
 # longest first: UTF-32's little-endian mark begins with UTF-16's
@@ -149,6 +151,12 @@ def question_text(question: str | None, max_chars: int) -> str:
             "(max_question_chars): shorten it"
         )
     return question
+
+
+def without_paths(message: str) -> str:
+    """A message as a remote user reads it: each quoted absolute path on the server ('/srv/rag/
+    index/.lock', 'C:\\rag\\x') becomes its quoted file name."""
+    return QUOTED_PATH.sub(lambda m: repr(PurePath(m.group(1).replace("\\", "/")).name), message)
 
 
 def decode_text(raw: bytes) -> str:

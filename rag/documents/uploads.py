@@ -14,28 +14,29 @@ from collections.abc import Collection
 from pathlib import Path
 
 from rag.core.errors import IngestError, UploadError
+from rag.core.text import without_paths
 from rag.documents.ingest import KINDS, load_document, readable
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-QUOTED_PATH = re.compile(r"'((?:[A-Za-z]:)?[\\/][^']*)'")  # '/srv/rag/index/.lock', 'C:\\rag\\x'
 
 
 def safe_upload_path(folder: Path, filename: str) -> Path:
     name = SAFE_NAME.sub("_", Path(filename.replace("\\", "/")).name).lstrip(".")
     if not name or not readable(Path(name)):
-        raise UploadError(f"{filename!r} is not a document file; upload one of {KINDS}", status=415)
+        raise UploadError(f"not a document file; upload one of {KINDS}", status=415)
     path = (folder / name).resolve()
     if path.parent != folder.resolve():
-        raise UploadError(f"file name {filename!r} is not allowed", status=400)
+        raise UploadError("this file name is not allowed; rename the file", status=400)
     return path
 
 
 def save_upload(folder: Path, filename: str, data: bytes, max_bytes: int) -> Path:
-    """Write one upload into folder and return its path; raises UploadError naming the problem."""
+    """Write one upload into folder and return its path; raises UploadError with the reason,
+    which the caller shows after the file's name."""
     path = safe_upload_path(folder, filename)
     if len(data) > max_bytes:
         raise UploadError(
-            f"{path.name} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB (max_file_mb)",
+            f"{len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB (max_file_mb)",
             status=413,
         )
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,7 +51,7 @@ def save_upload(folder: Path, filename: str, data: bytes, max_bytes: int) -> Pat
         load_document(staged, max_bytes)
     except IngestError as exc:
         staged.unlink(missing_ok=True)
-        raise UploadError(f"{path.name}: {exc}; the version already here is kept", status=422) from None
+        raise UploadError(f"{exc}; the version already here is kept", status=422) from None
     os.replace(path, _earlier(path))
     os.replace(staged, path)
     return path
@@ -74,8 +75,7 @@ def shown_reason(folder: Path, reason: str) -> str:
     """Why an upload was skipped, as a remote user reads it: a path in the uploads folder (a
     duplicate names the file it repeats) and any other quoted path (the index's lock file)
     become bare file names."""
-    reason = reason.replace(f"{folder.resolve()}{os.sep}", "")
-    return QUOTED_PATH.sub(lambda m: repr(Path(m.group(1)).name), reason)
+    return without_paths(reason.replace(f"{folder.resolve()}{os.sep}", ""))
 
 
 def _earlier(path: Path) -> Path:

@@ -27,7 +27,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, File, Request, UploadFile
@@ -39,10 +38,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.assistant import Assistant
-from rag.core.errors import Cancelled, IndexMissingError, InputError, NothingIndexed, RagError, UploadError
-from rag.core.text import question_text
+from rag.core.errors import Cancelled, IndexMissingError, InputError, RagError, UploadError
+from rag.core.text import question_text, without_paths
 from rag.core.types import Answer
-from rag.documents.uploads import save_upload, shown_reason
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
@@ -187,7 +185,6 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
     settings = assistant.settings
     app = FastAPI(title="news-rag", version="1", docs_url="/docs")
     max_upload = settings.max_file_bytes
-    uploads = settings.uploads_path
     expected = f"Bearer {token}".encode() if token else None
 
     def limit_for(path: str) -> int:
@@ -214,7 +211,9 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
     @app.exception_handler(RagError)
     async def rag_error(request: Request, exc: RagError) -> JSONResponse:
         status = getattr(exc, "status", 503 if isinstance(exc, IndexMissingError) else 400)
-        return _error(status, str(exc))
+        if status >= 500 or status == 409:  # the server's state, not the request: its operator looks
+            log.warning("%s %s: %s", request.method, request.url.path, exc)
+        return _error(status, without_paths(str(exc)))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -231,7 +230,7 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
         try:
             manifest = assistant.store.read_manifest()
         except RagError as exc:
-            return {"status": "no index", "detail": str(exc)}
+            return {"status": "no index", "detail": without_paths(str(exc))}
         return {
             "status": "ok",
             "documents": len(manifest.documents),
@@ -309,28 +308,15 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
 
     @app.post("/v1/documents")
     def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI idiom
-        saved, refused = [], []
-        for f in files:  # one bad file among several is reported, and the others still added
-            try:
-                saved.append(save_upload(uploads, f.filename or "", f.file.read(max_upload + 1), max_upload))
-            except UploadError as exc:
-                refused.append({"file": f.filename or "", "reason": str(exc), "status": exc.status})
-        if not saved:
-            raise UploadError("; ".join(r["reason"] for r in refused), status=refused[0]["status"])
-        try:
-            report = assistant.add_uploads(saved)
-        except NothingIndexed as exc:  # every file refused: each one's reason, without server paths
-            reasons = [r["reason"] for r in refused]
-            reasons += [f"{Path(path).name}: {shown_reason(uploads, why)}" for path, why in exc.skipped]
-            raise UploadError("none of the files could be added: " + "; ".join(reasons)) from None
+        report = assistant.upload((f.filename or "", f.file) for f in files)
+        if report.build is None or report.status != 200:  # nothing added: every file's reason
+            reasons = "; ".join(f"{name}: {why}" for name, why in report.skipped)
+            raise UploadError(f"none of the files could be added: {reasons}", report.status)
         return {
-            "added": report.added,
-            "updated": report.updated,
-            "skipped": [{"file": r["file"], "reason": r["reason"]} for r in refused]
-            + [
-                {"file": Path(s.path).name, "reason": shown_reason(uploads, s.reason)} for s in report.skipped
-            ],
-            "chunks": report.total_chunks,
+            "added": report.build.added,
+            "updated": report.build.updated,
+            "skipped": [{"file": name, "reason": why} for name, why in report.skipped],
+            "chunks": report.build.total_chunks,
         }
 
     @app.delete("/v1/documents/{doc_id}")
@@ -383,7 +369,7 @@ async def _events(
                 return
             if isinstance(item, RagError):
                 error = {
-                    "message": str(item),
+                    "message": without_paths(str(item)),
                     "type": "invalid_request_error",
                     "code": getattr(item, "status", 400),
                 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
+import io
 
 import pytest
 
@@ -52,32 +52,54 @@ def test_an_unreadable_new_version_never_replaces_the_file_already_there(tmp_pat
     assert b"300mm" in path.read_bytes()
 
 
+def upload(assistant, *files: tuple[str, bytes]):
+    return assistant.upload((name, io.BytesIO(data)) for name, data in files)
+
+
 def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assistant, figures):
     """Readable, but refused by the build (here a duplicate of a file sent with it): the uploads
     folder gets the version the index holds back, and keeps no hidden copies."""
     folder = hash_assistant.settings.uploads_path
     first = b"Chip news. A new fab opened in Dresden. It makes 300mm wafers for cars."
-    hash_assistant.add_uploads([save_upload(folder, "fab.txt", first, 10_000)])
+    assert upload(hash_assistant, ("fab.txt", first)).files == [("fab.txt", None)]
     again = b"Chip news. Samsung opened a foundry in Texas. It makes 2nm logic for phones."
-    saved = [save_upload(folder, name, again, 10_000) for name in ("aardvark.txt", "fab.txt")]
-    report = hash_assistant.add_uploads(saved)
-    kept = [Path(s.path).name for s in report.skipped] == ["fab.txt"] and (
-        folder / "fab.txt"
-    ).read_bytes() == first
+    report = upload(hash_assistant, ("aardvark.txt", again), ("fab.txt", again))
+    kept = (
+        report.files == [("aardvark.txt", None), ("fab.txt", "duplicate of aardvark.txt")]
+        and (folder / "fab.txt").read_bytes() == first
+    )
     figures.record("bad inputs", kept)
     assert kept and sorted(p.name for p in folder.iterdir()) == ["aardvark.txt", "fab.txt"]
     manifest = hash_assistant.store.read_manifest()
     assert staleness(manifest) == [] and skipped_lines(manifest) == []  # on disk is what is indexed
-    twice = [
-        save_upload(folder, "fab.txt", first + extra, 10_000)
-        for extra in (b" Jobs: 900.", b" Output doubles in 2027.")
-    ]
-    hash_assistant.add_uploads(twice)  # the same name twice in one request: the later one is indexed
-    assert staleness(hash_assistant.store.read_manifest()) == []
+    twice = [("fab.txt", first + extra) for extra in (b" Jobs: 900.", b" Output doubles in 2027.")]
+    report = upload(hash_assistant, *twice)  # one name twice in one request: the later one is indexed
+    assert report.files == [("fab.txt", None)] and staleness(hash_assistant.store.read_manifest()) == []
     assert b"2027" in (folder / "fab.txt").read_bytes() and sorted(p.name for p in folder.iterdir()) == [
         "aardvark.txt",
         "fab.txt",
     ]
+
+
+def test_an_upload_reports_every_file_in_the_order_sent(hash_assistant):
+    """Refused before the index (type, size) or by it (no text), each file keeps its reason,
+    and the status is the first refusal's when nothing was added."""
+    report = upload(hash_assistant, ("run.sh", b"rm -rf /"), ("blank.txt", b"x"))
+    assert report.build is None and report.status == 415
+    assert report.files == [
+        ("run.sh", report.files[0][1]),
+        ("blank.txt", "no usable text after cleaning (scanned PDF or empty page?)"),
+    ] and report.files[0][1].startswith("not a document file; upload one of")
+    assert not (hash_assistant.settings.uploads_path / "blank.txt").exists()
+
+
+def test_a_locked_index_refuses_every_upload_and_keeps_none(hash_assistant):
+    folder = hash_assistant.settings.uploads_path
+    with hash_assistant.store.lock():  # as if another process were writing the index
+        report = upload(hash_assistant, ("fab.txt", b"Chip news. A new fab opened in Dresden."))
+    ((name, why),) = report.files
+    assert report.status == 409 and name == "fab.txt" and why.startswith("another process is writing")
+    assert str(hash_assistant.settings.home) not in why and not (folder / "fab.txt").exists()
 
 
 def test_reasons_shown_to_uploaders_name_files_not_server_paths(tmp_path, figures):

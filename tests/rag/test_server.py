@@ -153,9 +153,19 @@ class TestHttp:
         r = httpx.post(f"{server}/v1/documents", files=twins)
         assert r.json()["skipped"] == [{"file": "b.md", "reason": "duplicate of a.md"}]  # no server path
 
+    def test_a_locked_index_is_a_conflict_named_without_server_paths(self, server, hash_assistant):
+        with hash_assistant.store.lock():  # as if another process were writing the index
+            r = httpx.post(f"{server}/v1/documents", files={"files": ("fab.md", b"Chip news\nA fab opened.")})
+        message = r.json()["error"]["message"]
+        assert (
+            r.status_code == 409 and "fab.md: another process is writing the index (lock '.lock')" in message
+        )
+        assert str(hash_assistant.settings.home) not in message
+
     def test_upload_type_is_checked(self, server):
         r = httpx.post(f"{server}/v1/documents", files={"files": ("run.sh", b"rm -rf /")})
-        assert r.status_code == 415 and "'run.sh' is not a document file" in r.json()["error"]["message"]
+        message = r.json()["error"]["message"]
+        assert r.status_code == 415 and message.startswith("none of the files could be added: run.sh: not a")
 
     def test_a_bad_file_among_several_is_reported_and_the_rest_added(self, server, hash_assistant):
         files = [
@@ -168,7 +178,7 @@ class TestHttp:
         assert refused["file"] == "run.sh" and "not a document file" in refused["reason"]
         both_bad = [("files", ("run.sh", b"rm -rf /")), ("files", ("x.exe", b"MZ"))]
         r = httpx.post(f"{server}/v1/documents", files=both_bad)
-        assert r.status_code == 415 and "'x.exe'" in r.json()["error"]["message"]
+        assert r.status_code == 415 and "; x.exe: not a document file" in r.json()["error"]["message"]
 
 
 class TestToken:
