@@ -94,13 +94,18 @@ def document_id(path: Path) -> str:
 
 def sniffed_suffix(raw: bytes) -> str:
     """The type of a file named without one: PDF and HTML announce themselves in their first
-    bytes, Markdown shows code fences or links, and anything else is read as text."""
-    head = raw[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith(b"%pdf-"):
+    bytes, Markdown shows code fences or links, and anything else is read as text. HTML and
+    Markdown are looked for in the decoded text, so a UTF-16 page is still a page."""
+    if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:5].lower() == b"%pdf-":
         return ".pdf"
-    if head.startswith(b"<") and b"<html" in head:  # after a doctype, an XML prolog or a comment
+    try:
+        text = decode_text(raw)
+    except ValueError:
+        return ".txt"  # reading it as text names the problem
+    head = text[:1024].lstrip().lower()
+    if head.startswith("<") and "<html" in head:  # after a doctype, an XML prolog or a comment
         return ".html"
-    signs = _MARKDOWN_SIGN.findall(raw[:SNIFF_CHARS].decode("utf-8", "replace"))
+    signs = _MARKDOWN_SIGN.findall(text[:SNIFF_CHARS])
     return ".md" if len(signs) >= MARKDOWN_MIN_SIGNS else ".txt"
 
 

@@ -144,17 +144,22 @@ class TestLoadDocument:
         with pytest.raises(IngestError, match=reason.replace("(", r"\(").replace(")", r"\)")):
             load_document(path, MB)
 
-    def test_a_file_named_without_a_type_is_read_by_what_it_holds(self, tmp_path: Path):
+    @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])  # Notepad's "Unicode" is UTF-16
+    def test_a_file_named_without_a_type_is_read_by_what_it_holds(self, tmp_path: Path, encoding: str):
         wrapped = "Copyright (C) 2008 Free Software Foundation.\n# The line above is a comment.\nAll\nrights."
-        (tmp_path / "COPYING").write_text(wrapped)
-        (tmp_path / "mpl-2.0").write_text("Mozilla Public License\nVersion 2.0, text of the licence.")
+        (tmp_path / "COPYING").write_text(wrapped, encoding=encoding)
+        (tmp_path / "mpl-2.0").write_text(
+            "Mozilla Public License\nVersion 2.0, text of the licence.", encoding=encoding
+        )
         (tmp_path / "README").write_text(
             "# Rich\n\nRich renders [tables](https://rich.readthedocs.io) in the terminal.\n\n"
-            "```\npip install rich\n```\n"
+            "```\npip install rich\n```\n",
+            encoding=encoding,
         )
         (tmp_path / "page").write_text(
             '<?xml version="1.0"?>\n<!DOCTYPE html>\n<html><head><title>Users and groups</title></head>'
-            "<body><p>Squid runs as user proxy.</p></body></html>"
+            "<body><p>Squid runs as user proxy.</p></body></html>",
+            encoding=encoding,
         )
         write_pdf(tmp_path / "spec.pdf", ["The shared MIME database spec."]).rename(tmp_path / "spec")
         docs = {d.doc_id: d for d in load_documents([tmp_path], MB)[0]}
