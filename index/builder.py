@@ -77,6 +77,13 @@ class IndexBuilder:
         with self.store.lock():
             prev = self._previous()
             docs, skipped = self._load(paths)
+            if prev is not None:  # the same bytes as a document indexed under another name
+                loaded = {d.doc_id for d in docs}
+                others = {d.sha256: d.source for d in prev.documents.values() if d.doc_id not in loaded}
+                skipped += [
+                    Skipped(d.source, f"duplicate of {others[d.sha256]}") for d in docs if d.sha256 in others
+                ]
+                docs = [d for d in docs if d.sha256 not in others]
             if not docs:
                 raise _nothing_indexed(paths, skipped)
             new_ids = {d.doc_id for d in docs}

@@ -106,6 +106,26 @@ class TestBuild:
         with pytest.raises(RagError, match="no such document id"):
             builder.remove(["nope"])
 
+    def test_a_copy_of_an_indexed_document_is_not_added_twice(self, builder, settings, corpus_copy, tmp_path):
+        """As a build skips the second of two equal files, an add skips a file with the same
+        bytes as a document indexed under another name; its own name may still change."""
+        builder.build([corpus_copy])
+        original = corpus_copy / "004_dd3f690923d793e8.txt"
+        copy = tmp_path / "superpod.txt"
+        copy.write_bytes(original.read_bytes())
+        new = tmp_path / "new_story.md"
+        new.write_text("Chip news\nA new fab opened in Dresden. It makes 300mm wafers.")
+        report = builder.add([copy, new])
+        assert report.added == ["new_story"] and [(s.path, s.reason) for s in report.skipped] == [
+            (str(copy), f"duplicate of {original}")
+        ]
+        with pytest.raises(NothingIndexed, match=r"superpod\.txt: duplicate of"):
+            builder.add([copy])
+        new.write_bytes(original.read_bytes())  # an indexed document's new version, equal to another
+        with pytest.raises(NothingIndexed, match=r"new_story\.md: duplicate of .*004_dd3f690923d793e8\.txt"):
+            builder.add([new])
+        assert "Dresden" in _load(settings).documents["new_story"].text
+
     def test_an_add_that_adds_nothing_names_each_files_reason(self, builder, corpus_copy, tmp_path: Path):
         builder.build([corpus_copy])
         (tmp_path / "empty.txt").write_text("")
