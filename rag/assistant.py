@@ -141,7 +141,8 @@ class Assistant:
             except RagError as exc:  # the index could not be written: the same reason for each
                 refused = {str(p): str(exc) for p in saved}
                 statuses.append(getattr(exc, "status", 400))
-            settle_uploads(saved, refused.keys())
+            for path in settle_uploads(saved, refused.keys()):
+                refused[path] += "; the version already indexed is kept"
         report: list[tuple[str, str | None]] = []
         for name, outcome in sent:
             if isinstance(outcome, UploadError):

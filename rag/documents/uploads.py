@@ -2,8 +2,8 @@
 
 Only a file's base name survives, reduced to safe characters, so '../../etc/x.txt' lands in
 the uploads folder as 'x.txt'; the type must be one we ingest and the size within the limit.
-A new version replaces a file already there only if it can be read, and the version it
-replaced is kept aside until the index has taken the new one (`settle_uploads`).
+A new version of a file already there keeps the version it replaces aside until the index
+has read it (`settle_uploads`): a version the index refuses never costs the one it holds.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import re
 from collections.abc import Collection
 from pathlib import Path
 
-from rag.core.errors import IngestError, UploadError
+from rag.core.errors import UploadError
 from rag.core.text import without_paths
-from rag.documents.ingest import KINDS, load_document, readable
+from rag.documents.ingest import KINDS, readable
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -40,35 +40,29 @@ def save_upload(folder: Path, filename: str, data: bytes, max_bytes: int) -> Pat
             status=413,
         )
     folder.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_bytes(data)
-        return path
-    # A new version of a file already here: it replaces the old one only if it can be read, so
-    # a broken upload never costs the version that is indexed.
-    staged = path.with_name(f".upload-{path.name}")  # hidden: no build reads it
-    staged.write_bytes(data)
-    try:
-        load_document(staged, max_bytes)
-    except IngestError as exc:
-        staged.unlink(missing_ok=True)
-        raise UploadError(f"{exc}; the version already here is kept", status=422) from None
-    os.replace(path, _earlier(path))
-    os.replace(staged, path)
+    earlier = _earlier(path)
+    if path.exists() and not earlier.exists():  # a new version: the one indexed waits aside
+        os.replace(path, earlier)
+    path.write_bytes(data)
     return path
 
 
-def settle_uploads(saved: list[Path], refused: Collection[str]) -> None:
+def settle_uploads(saved: list[Path], refused: Collection[str]) -> set[str]:
     """Once the index has read the saved uploads: an accepted file's earlier version is dropped;
     a refused file is taken back, its earlier version restored, so the uploads folder holds
-    only what the index reads and a refused new version never costs the indexed one."""
+    only what the index reads and a refused new version never costs the indexed one. Returns
+    the refused files whose earlier version is back."""
+    restored = set()
     for path in saved:
         earlier = _earlier(path)
         if str(path) not in refused:
             earlier.unlink(missing_ok=True)
         elif earlier.exists():
             os.replace(earlier, path)
+            restored.add(str(path))
         else:
             path.unlink(missing_ok=True)
+    return restored
 
 
 def shown_reason(folder: Path, reason: str) -> str:

@@ -40,20 +40,26 @@ def test_a_file_named_without_a_type_may_be_uploaded(tmp_path):
     assert path == (tmp_path / "README").resolve() and path.read_bytes() == b"Some notes about chips."
 
 
-def test_an_unreadable_new_version_never_replaces_the_file_already_there(tmp_path, figures):
-    first = b"Chip news. A new fab opened in Dresden."
-    path = save_upload(tmp_path, "fab.txt", first, 1000)
-    with pytest.raises(UploadError, match=r"binary content.*the version already here is kept") as caught:
-        save_upload(tmp_path, "fab.txt", b"\x00\x01 corrupted", 1000)
-    kept = caught.value.status == 422 and path.read_bytes() == first
-    figures.record("bad inputs", kept)
-    assert kept and sorted(p.name for p in tmp_path.iterdir()) == ["fab.txt"]  # nothing staged is left
-    save_upload(tmp_path, "fab.txt", b"Chip news. The Dresden fab makes 300mm wafers.", 1000)
-    assert b"300mm" in path.read_bytes()
-
-
 def upload(assistant, *files: tuple[str, bytes]):
     return assistant.upload((name, io.BytesIO(data)) for name, data in files)
+
+
+def test_an_unreadable_new_version_never_replaces_the_file_already_there(hash_assistant, figures):
+    folder = hash_assistant.settings.uploads_path
+    first = b"Chip news. A new fab opened in Dresden. It makes 300mm wafers for cars."
+    upload(hash_assistant, ("fab.txt", first))
+    report = upload(hash_assistant, ("fab.txt", b"\x00\x01 corrupted"))
+    ((name, why),) = report.files
+    kept = name == "fab.txt" and why.startswith("binary content") and report.status == 400
+    kept = kept and why.endswith("; the version already indexed is kept")
+    kept = kept and (folder / "fab.txt").read_bytes() == first
+    figures.record("bad inputs", kept)
+    assert kept and sorted(p.name for p in folder.iterdir()) == ["fab.txt"]  # nothing set aside is left
+    assert staleness(hash_assistant.store.read_manifest()) == []
+    sent_twice = [("fab.txt", b"Chip news. The Dresden fab doubles its output."), ("fab.txt", b"\x00 broken")]
+    assert upload(hash_assistant, *sent_twice).status == 400  # the later bytes count, and are refused
+    assert (folder / "fab.txt").read_bytes() == first
+    assert sorted(p.name for p in folder.iterdir()) == ["fab.txt"]
 
 
 def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assistant, figures):
@@ -64,10 +70,9 @@ def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assista
     assert upload(hash_assistant, ("fab.txt", first)).files == [("fab.txt", None)]
     again = b"Chip news. Samsung opened a foundry in Texas. It makes 2nm logic for phones."
     report = upload(hash_assistant, ("aardvark.txt", again), ("fab.txt", again))
-    kept = (
-        report.files == [("aardvark.txt", None), ("fab.txt", "duplicate of aardvark.txt")]
-        and (folder / "fab.txt").read_bytes() == first
-    )
+    shown = "duplicate of aardvark.txt; the version already indexed is kept"
+    kept = report.files == [("aardvark.txt", None), ("fab.txt", shown)]
+    kept = kept and (folder / "fab.txt").read_bytes() == first
     figures.record("bad inputs", kept)
     assert kept and sorted(p.name for p in folder.iterdir()) == ["aardvark.txt", "fab.txt"]
     manifest = hash_assistant.store.read_manifest()
@@ -79,6 +84,10 @@ def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assista
         "aardvark.txt",
         "fab.txt",
     ]
+    indexed = (folder / "fab.txt").read_bytes()
+    upload(hash_assistant, ("fab.txt", b"Chip news. The Dresden fab hires 200 more."), ("fab.txt", again))
+    assert (folder / "fab.txt").read_bytes() == indexed  # the later one, a duplicate, is refused
+    assert staleness(hash_assistant.store.read_manifest()) == []
 
 
 def test_an_upload_reports_every_file_in_the_order_sent(hash_assistant):
