@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from index.builder import BuildReport, IndexBuilder
 from index.config import IndexConfig
@@ -37,6 +37,7 @@ from rag.core.hardware import log_cpu_report
 from rag.core.settings import Settings, load_settings
 from rag.core.text import question_text
 from rag.core.types import Answer, Hit
+from rag.documents.ingest import document_id
 from rag.documents.uploads import save_upload, settle_uploads, shown_reason
 from rag.embedding.embedder import Embedder, make_embedder
 from rag.generation.base import Generator
@@ -47,18 +48,24 @@ from rag.retrieval.retriever import Retriever
 TURN_POLL_S = 0.05  # how often a waiting caller checks whether it is still wanted
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """What became of one uploaded file, in the words its uploader reads (file names, never the
+    server's paths)."""
+
+    name: str
+    outcome: Literal["added", "updated", "unchanged", "skipped"]
+    reason: str = ""  # why it was skipped
+
+
 @dataclass
 class UploadReport:
-    """What became of each file of one upload, in the words its uploader reads: file names,
-    never the server's paths."""
-
-    files: list[tuple[str, str | None]]  # (name, why it was skipped), in the order sent; None: added
+    files: list[UploadedFile]  # in the order sent; a name sent twice, once
     build: BuildReport | None  # None when no file reached the index
-    status: int  # the HTTP status that fits: 200 when any file was added, else the first refusal's
+    status: int  # the HTTP status that fits: 200 when any file was taken, else the first refusal's
 
-    @property
-    def skipped(self) -> list[tuple[str, str]]:
-        return [(name, why) for name, why in self.files if why is not None]
+    def named(self, outcome: str) -> list[UploadedFile]:
+        return [f for f in self.files if f.outcome == outcome]
 
 
 class Assistant:
@@ -143,15 +150,17 @@ class Assistant:
                 statuses.append(getattr(exc, "status", 400))
             for path in settle_uploads(saved, refused.keys()):
                 refused[path] += "; the version already indexed is kept"
-        report: list[tuple[str, str | None]] = []
+        files: list[UploadedFile] = []
         for name, outcome in sent:
             if isinstance(outcome, UploadError):
-                report.append((name, str(outcome)))
-            elif outcome.name not in {n for n, _ in report}:  # a name sent twice is reported once
-                why = refused.get(str(outcome))
-                report.append((outcome.name, None if why is None else shown_reason(folder, why)))
-        added = any(why is None for _, why in report)
-        return UploadReport(report, build, 200 if added else (statuses or [400])[0])
+                files.append(UploadedFile(name, "skipped", str(outcome)))
+            elif outcome.name not in {f.name for f in files}:  # a name sent twice is reported once
+                if (why := refused.get(str(outcome))) is not None:
+                    files.append(UploadedFile(outcome.name, "skipped", shown_reason(folder, why)))
+                else:
+                    files.append(UploadedFile(outcome.name, _outcome(build, document_id(outcome))))
+        taken = any(f.outcome != "skipped" for f in files)
+        return UploadReport(files, build, 200 if taken else (statuses or [400])[0])
 
     def remove_documents(self, doc_ids: Iterable[str]) -> BuildReport:
         with self.lock:
@@ -263,3 +272,7 @@ class Assistant:
             yield
         finally:
             self.lock.release()
+
+
+def _outcome(build: BuildReport, doc_id: str) -> Literal["added", "updated", "unchanged"]:
+    return "added" if doc_id in build.added else "updated" if doc_id in build.updated else "unchanged"

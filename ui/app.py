@@ -248,9 +248,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         report = assistant.upload(sent())  # a refused file is not kept on the server
         if report.build is not None:
             pages.reload()
+        said = {"unchanged": "unchanged, already indexed", "skipped": "skipped, "}
         lines = [
-            f"- **{escape(name)}**: " + ("added" if why is None else f"skipped, {escape(why)}")
-            for name, why in report.files
+            f"- **{escape(f.name)}**: {said.get(f.outcome, f.outcome)}{escape(f.reason)}"
+            for f in report.files
         ]
         summary = "\n".join(lines)
         success = report.status == 200

@@ -309,13 +309,15 @@ def create_app(assistant: Assistant, token: str | None = None) -> FastAPI:
     @app.post("/v1/documents")
     def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI idiom
         report = assistant.upload((f.filename or "", f.file) for f in files)
-        if report.build is None or report.status != 200:  # nothing added: every file's reason
-            reasons = "; ".join(f"{name}: {why}" for name, why in report.skipped)
+        skipped = report.named("skipped")
+        if report.build is None or report.status != 200:  # nothing taken: every file's reason
+            reasons = "; ".join(f"{f.name}: {f.reason}" for f in skipped)
             raise UploadError(f"none of the files could be added: {reasons}", report.status)
         return {
             "added": report.build.added,
             "updated": report.build.updated,
-            "skipped": [{"file": name, "reason": why} for name, why in report.skipped],
+            "unchanged": [f.name for f in report.named("unchanged")],  # already indexed as sent
+            "skipped": [{"file": f.name, "reason": f.reason} for f in skipped],
             "chunks": report.build.total_chunks,
         }
 

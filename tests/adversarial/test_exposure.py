@@ -44,13 +44,21 @@ def upload(assistant, *files: tuple[str, bytes]):
     return assistant.upload((name, io.BytesIO(data)) for name, data in files)
 
 
+def outcomes(report) -> list[tuple[str, str, str]]:
+    return [(f.name, f.outcome, f.reason) for f in report.files]
+
+
 def test_an_unreadable_new_version_never_replaces_the_file_already_there(hash_assistant, figures):
     folder = hash_assistant.settings.uploads_path
     first = b"Chip news. A new fab opened in Dresden. It makes 300mm wafers for cars."
     upload(hash_assistant, ("fab.txt", first))
     report = upload(hash_assistant, ("fab.txt", b"\x00\x01 corrupted"))
-    ((name, why),) = report.files
-    kept = name == "fab.txt" and why.startswith("binary content") and report.status == 400
+    ((name, outcome, why),) = outcomes(report)
+    kept = (
+        (name, outcome) == ("fab.txt", "skipped")
+        and why.startswith("binary content")
+        and report.status == 400
+    )
     kept = kept and why.endswith("; the version already indexed is kept")
     kept = kept and (folder / "fab.txt").read_bytes() == first
     figures.record("bad inputs", kept)
@@ -67,11 +75,12 @@ def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assista
     folder gets the version the index holds back, and keeps no hidden copies."""
     folder = hash_assistant.settings.uploads_path
     first = b"Chip news. A new fab opened in Dresden. It makes 300mm wafers for cars."
-    assert upload(hash_assistant, ("fab.txt", first)).files == [("fab.txt", None)]
+    assert outcomes(upload(hash_assistant, ("fab.txt", first))) == [("fab.txt", "added", "")]
+    assert outcomes(upload(hash_assistant, ("fab.txt", first))) == [("fab.txt", "unchanged", "")]
     again = b"Chip news. Samsung opened a foundry in Texas. It makes 2nm logic for phones."
     report = upload(hash_assistant, ("aardvark.txt", again), ("fab.txt", again))
     shown = "duplicate of aardvark.txt; the version already indexed is kept"
-    kept = report.files == [("aardvark.txt", None), ("fab.txt", shown)]
+    kept = outcomes(report) == [("aardvark.txt", "added", ""), ("fab.txt", "skipped", shown)]
     kept = kept and (folder / "fab.txt").read_bytes() == first
     figures.record("bad inputs", kept)
     assert kept and sorted(p.name for p in folder.iterdir()) == ["aardvark.txt", "fab.txt"]
@@ -79,7 +88,8 @@ def test_a_new_version_the_index_refuses_gives_the_indexed_one_back(hash_assista
     assert staleness(manifest) == [] and skipped_lines(manifest) == []  # on disk is what is indexed
     twice = [("fab.txt", first + extra) for extra in (b" Jobs: 900.", b" Output doubles in 2027.")]
     report = upload(hash_assistant, *twice)  # one name twice in one request: the later one is indexed
-    assert report.files == [("fab.txt", None)] and staleness(hash_assistant.store.read_manifest()) == []
+    assert outcomes(report) == [("fab.txt", "updated", "")]
+    assert staleness(hash_assistant.store.read_manifest()) == []
     assert b"2027" in (folder / "fab.txt").read_bytes() and sorted(p.name for p in folder.iterdir()) == [
         "aardvark.txt",
         "fab.txt",
@@ -95,10 +105,10 @@ def test_an_upload_reports_every_file_in_the_order_sent(hash_assistant):
     and the status is the first refusal's when nothing was added."""
     report = upload(hash_assistant, ("run.sh", b"rm -rf /"), ("blank.txt", b"x"))
     assert report.build is None and report.status == 415
-    assert report.files == [
-        ("run.sh", report.files[0][1]),
-        ("blank.txt", "no usable text after cleaning (scanned PDF or empty page?)"),
-    ] and report.files[0][1].startswith("not a document file; upload one of")
+    assert outcomes(report) == [
+        ("run.sh", "skipped", report.files[0].reason),
+        ("blank.txt", "skipped", "no usable text after cleaning (scanned PDF or empty page?)"),
+    ] and report.files[0].reason.startswith("not a document file; upload one of")
     assert not (hash_assistant.settings.uploads_path / "blank.txt").exists()
 
 
@@ -106,7 +116,7 @@ def test_a_locked_index_refuses_every_upload_and_keeps_none(hash_assistant):
     folder = hash_assistant.settings.uploads_path
     with hash_assistant.store.lock():  # as if another process were writing the index
         report = upload(hash_assistant, ("fab.txt", b"Chip news. A new fab opened in Dresden."))
-    ((name, why),) = report.files
+    ((name, _, why),) = outcomes(report)
     assert report.status == 409 and name == "fab.txt" and why.startswith("another process is writing")
     assert str(hash_assistant.settings.home) not in why and not (folder / "fab.txt").exists()
 

@@ -152,6 +152,8 @@ class TestHttp:
         ]
         r = httpx.post(f"{server}/v1/documents", files=twins)
         assert r.json()["skipped"] == [{"file": "b.md", "reason": "duplicate of a.md"}]  # no server path
+        r = httpx.post(f"{server}/v1/documents", files=[twins[0]])  # sent again as it is
+        assert r.status_code == 200 and r.json()["unchanged"] == ["a.md"] and r.json()["added"] == []
 
     def test_a_locked_index_is_a_conflict_named_without_server_paths(self, server, hash_assistant):
         with hash_assistant.store.lock():  # as if another process were writing the index

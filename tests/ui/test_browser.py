@@ -235,6 +235,10 @@ def test_uploads_that_add_nothing_still_give_each_files_reason(page, tmp_path):
     page.wait_for_function(wait.format("blank.txt"), timeout=60_000)
     text = page.locator("#doc-status").inner_text()
     assert "blank.txt: skipped, no usable text" in text and "/" not in text
+    upload.set_input_files([str(tmp_path / "twin_a.md")])  # sent again as it is
+    page.click("#add")
+    page.wait_for_function(wait.format("twin_a.md"), timeout=60_000)
+    assert "twin_a.md: unchanged, already indexed" in page.locator("#doc-status").inner_text()
 
 
 @pytest.mark.models
