@@ -23,7 +23,7 @@ from index.store import IndexStore, SearchIndex, embedding_text, sentence_table
 from rag.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NothingIndexed, RagError
 from rag.core.types import Chunk, Document
 from rag.documents.chunking import Chunker
-from rag.documents.ingest import KINDS, Skipped, as_read, load_documents
+from rag.documents.ingest import KINDS, Skipped, as_read, load_documents, text_digest
 from rag.embedding.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -77,13 +77,14 @@ class IndexBuilder:
         with self.store.lock():
             prev = self._previous()
             docs, skipped = self._load(paths)
-            if prev is not None:  # the same bytes as a document indexed under another name
+            if prev is not None:  # the text of a document indexed under another name, as a build sees it
                 loaded = {d.doc_id for d in docs}
-                others = {d.sha256: d.source for d in prev.documents.values() if d.doc_id not in loaded}
+                others = {text_digest(d): d.source for d in prev.documents.values() if d.doc_id not in loaded}
+                twins = {d.doc_id: others[key] for d in docs if (key := text_digest(d)) in others}
                 skipped += [
-                    Skipped(d.source, f"duplicate of {others[d.sha256]}") for d in docs if d.sha256 in others
+                    Skipped(d.source, f"duplicate of {twins[d.doc_id]}") for d in docs if d.doc_id in twins
                 ]
-                docs = [d for d in docs if d.sha256 not in others]
+                docs = [d for d in docs if d.doc_id not in twins]
             if not docs:
                 raise _nothing_indexed(paths, skipped)
             new_ids = {d.doc_id for d in docs}

@@ -228,6 +228,12 @@ def load_document(path: Path, max_bytes: int) -> Document:
     return Document(doc_id=document_id(path), title=title, text=cleaned, source=str(path), sha256=sha)
 
 
+def text_digest(doc: Document) -> str:
+    """What makes two files one document: the same text as read, whatever the bytes (another
+    encoding, other line endings)."""
+    return hashlib.sha256(doc.text.encode()).hexdigest()
+
+
 def load_documents(paths: Iterable[Path], max_bytes: int) -> tuple[list[Document], list[Skipped]]:
     """Load every usable file; one Skipped per file that cannot be used."""
     docs: list[Document] = []
@@ -240,7 +246,7 @@ def load_documents(paths: Iterable[Path], max_bytes: int) -> tuple[list[Document
         except IngestError as exc:
             skipped.append(Skipped(str(path), str(exc)))
             continue
-        text_hash = hashlib.sha256(doc.text.encode()).hexdigest()
+        text_hash = text_digest(doc)
         if doc.doc_id in seen_ids:
             reason = f"duplicate id {doc.doc_id!r} (also {seen_ids[doc.doc_id]}); rename one file"
             skipped.append(Skipped(str(path), reason))
