@@ -109,8 +109,8 @@ class Settings(BaseSettings):
     # generation
     generator: str = Field(
         "qwen2.5-coder-0.5b-instruct",
-        description="packaged name (qwen2.5-coder-0.5b-instruct, gemma-3-270m), HF name or path, "
-        "or 'extractive' for no model",
+        description="packaged name (qwen2.5-coder-0.5b-instruct, qwen2.5-coder-1.5b-instruct, "
+        "gemma-3-270m), HF name or path, or 'extractive' for no model",
     )
     backend: Literal["llamacpp", "transformers", "openai"] = Field(
         "llamacpp",

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from rag.faces.errors import fail_cleanly
+from rag.generation.models import PACKAGED_GENERATORS
 
 SETTINGS_KEY = "settings_overrides"
 
@@ -267,8 +268,8 @@ def search(ctx: click.Context, question: str, top_k: int | None, retrieval: str 
 
 
 GENERATOR_HELP = (
-    "qwen2.5-coder-0.5b-instruct (default), gemma-3-270m, a .gguf or model path, 'extractive' for "
-    "no model, or with --backend openai the server's model name."
+    f"A packaged model ({', '.join(PACKAGED_GENERATORS)}; the first is the default), a .gguf or "
+    "model path, 'extractive' for no model, or with --backend openai the server's model name."
 )
 BACKEND_HELP = (
     "llamacpp (default), transformers, or openai: any OpenAI-compatible server at "

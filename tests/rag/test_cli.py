@@ -37,6 +37,15 @@ class TestHelp:
         # an example line that runs this very command, as a user would type it
         assert f"python -m rag {' '.join(args)}" in result.output
 
+    def test_generator_help_names_every_packaged_model_and_the_default_first(self, run):
+        from rag.core.settings import Settings
+        from rag.generation.models import PACKAGED_GENERATORS
+
+        output = " ".join(run("ask", "--help").output.split())
+        names = list(PACKAGED_GENERATORS)
+        assert names[0] == Settings().generator
+        assert f"({', '.join(names)}; the first is the default)" in output
+
     def test_top_level_help_shows_a_quick_start(self, run):
         output = run("--help").output
         assert "Quick start:" in output and "python -m rag index build" in output

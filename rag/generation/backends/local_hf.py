@@ -38,7 +38,7 @@ class TransformersGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        from rag.generation.models import resolve_generator_path
+        from rag.generation.models import PACKAGED_GENERATORS, resolve_generator_path
 
         hf_logging.disable_progress_bar()
         if self.threads:
@@ -51,7 +51,7 @@ class TransformersGenerator:
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
                 f"cannot load generator {self.name!r} from {path!r} ({str(exc).splitlines()[0]}); "
-                "set generator to a packaged name (qwen2.5-coder-0.5b-instruct, gemma-3-270m) "
+                f"set generator to a packaged name ({', '.join(PACKAGED_GENERATORS)}) "
                 "or a local model folder"
             ) from None
         self._model.eval()
