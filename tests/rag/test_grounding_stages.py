@@ -244,6 +244,14 @@ class TestConflicts:
         ):
             assert self.detector.run(READER.run(question), [evidence(self.a), evidence(self.b)]) is None
 
+    def test_figures_sharing_only_a_name_with_the_question_do_not_conflict(self):
+        # both amounts are Huawei's, but neither sentence speaks of what is asked
+        question = READER.run("How many employees does Huawei have?")
+        assert self.detector.run(question, [evidence(self.a), evidence(self.b)]) is None
+        question = READER.run("Roughly how much is Huawei's research budget in dollars?")
+        c2 = make_chunk("004:1", "Huawei invests 200 billion yuan each year in research.")
+        assert self.detector.run(question, [evidence(self.c), evidence(c2)]) is not None
+
     def test_other_currency_or_dissimilar_sentences_do_not_conflict(self):
         assert self.detector.run(self.how_much, [evidence(self.a), evidence(self.c)]) is None
         far = np.array([1, -1, 1, -1], dtype=np.float32) / 2
