@@ -5,7 +5,9 @@ Three shapes, each read off the passages rather than guessed:
   sentence is about the same thing ("Why did Huawei invest $50 billion...?");
 - a swapped owner: the question pins on one party what the best sentence says of another,
   whose name stands just before the thing both talk about ("Why did Nvidia unveil the SuperPoD
-  Interconnect?" against "Huawei's SuperPoD Interconnect");
+  Interconnect?" against "Huawei's SuperPoD Interconnect"). The parse must let each name own:
+  "AI" in "Which AI tool is Pangu contrasted with?" qualifies the tool, and "GPT-4" in "tools
+  like GPT-4, Pangu supports ..." is an example, not Pangu's owner;
 - a denial: for a question that presupposes something (a wh-question, not a yes/no one), a
   sentence about the same thing negates one of its verbs or nouns ("the operator user is no
   longer created", "does NOT store user preferences", "Ninja has no rules for compiling C").
@@ -47,6 +49,29 @@ def _positions(text: str, keys: set[str]) -> dict[str, list[int]]:
         if token in keys:
             out.setdefault(token, []).append(i)
     return out
+
+
+def _qualifies(tok, keys: set[str]) -> bool:
+    """The name word only qualifies a common noun ("AI" in "AI tool", "Nvidia" in "Nvidia
+    chips"): a description, not an owner of a name that follows."""
+    return tok.dep_ in ("compound", "amod") and tok.head.lower_ not in keys
+
+
+def _owners(doc, keys: set[str], *, declarative: bool) -> list[str]:
+    """Name words that may own or act on a name near them, read from the parse. In a statement,
+    a possessor, a subject or part of a longer name ("Huawei's SuperPoD", "Huawei open-sourced
+    the Pangu model"), not an example in a prepositional phrase ("tools like GPT-4, Pangu ...").
+    A question's parse is less reliable for the small model, so there only a name that merely
+    qualifies a common noun is left out."""
+    uses: dict[str, bool] = {}
+    for tok in doc:
+        if tok.lower_ in keys:
+            if declarative:
+                owns = tok.dep_ in ("poss", "nsubj", "nsubjpass", "compound") and not _qualifies(tok, keys)
+            else:
+                owns = not _qualifies(tok, keys)
+            uses[tok.lower_] = uses.get(tok.lower_, False) or owns
+    return [key for key, owns in uses.items() if owns]
 
 
 def _owns(names: list[int], anchor: list[int], window: int) -> bool:
@@ -92,11 +117,17 @@ class PremiseChecker:
     def _swapped(self, question: Question, evidence: list[Evidence]) -> PremiseIssue | None:
         if len(question.parts) > 1:
             return None  # "Both Ninja and Rich...: what..., and which...?" names two subjects, not an owner
-        q_pos = _positions(question.text, _name_words(question.names))
+        q_keys = _name_words(question.names)
+        q_pos = _positions(question.text, q_keys)
+        owners = _owners(nlp()(question.text), q_keys, declarative=False)
         for ev in evidence[: self.candidates]:
-            s_pos = _positions(ev.display, _name_words(names_in(nlp()(ev.display))))
-            missing = [n for n in q_pos if n not in s_pos and not Haystack(ev.display).mentions(n)]
-            swapped = [n for n in s_pos if n not in q_pos]
+            doc = nlp()(ev.display)
+            s_keys = _name_words(names_in(doc))
+            s_pos = _positions(ev.display, s_keys)
+            missing = [
+                n for n in q_pos if n in owners and n not in s_pos and not Haystack(ev.display).mentions(n)
+            ]
+            swapped = [n for n in _owners(doc, s_keys, declarative=True) if n in s_pos and n not in q_pos]
             anchors = [n for n in q_pos if n in s_pos]
             for m in missing:
                 for a in anchors:

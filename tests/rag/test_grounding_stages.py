@@ -207,6 +207,12 @@ class TestPremise:
     def test_name_after_the_anchor_is_not_a_swap(self):
         assert self.run("What Nvidia chips does the SuperPoD Interconnect beat?") is None
 
+    def test_a_name_that_only_modifies_another_noun_owns_nothing(self):
+        # "AI" qualifies the tool; Pangu is not the AI's, and GPT-4 is not Pangu's owner
+        chunk = make_chunk("002:7", "Unlike general-purpose tools like GPT-4, Pangu supports industry-specific uses.")
+        assert self.run("Which general-purpose AI tool is Pangu contrasted with?", chunk, 0) is None
+        assert self.run("Why did Nvidia launch the Pangu model?", chunk, 0) is None  # nobody owns it here
+
     def test_number_no_passage_holds_is_shown_as_written(self):
         issue = self.run("Why did Huawei link 50,000 graphics cards?")
         assert issue is not None and issue.unsupported == ["50,000"]
