@@ -51,6 +51,9 @@ def _positions(text: str, keys: set[str]) -> dict[str, list[int]]:
     return out
 
 
+OWNER_ROLES = frozenset({"poss", "nsubj", "compound"})  # "Huawei's X", "Huawei built X", "Huawei X"
+
+
 def _qualifies(tok, keys: set[str]) -> bool:
     """The name word only qualifies a common noun ("AI" in "AI tool", "Nvidia" in "Nvidia
     chips"): a description, not an owner of a name that follows."""
@@ -66,10 +69,7 @@ def _owners(doc, keys: set[str], *, declarative: bool) -> list[str]:
     uses: dict[str, bool] = {}
     for tok in doc:
         if tok.lower_ in keys:
-            if declarative:
-                owns = tok.dep_ in ("poss", "nsubj", "nsubjpass", "compound") and not _qualifies(tok, keys)
-            else:
-                owns = not _qualifies(tok, keys)
+            owns = not _qualifies(tok, keys) and (not declarative or tok.dep_ in OWNER_ROLES)
             uses[tok.lower_] = uses.get(tok.lower_, False) or owns
     return [key for key, owns in uses.items() if owns]
 
