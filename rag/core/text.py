@@ -120,13 +120,37 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+# numbers written as words, which a reply may give as digits ("five years" -> "5 years")
+ONES = (  # noqa: SIM905
+    "one two three four five six seven eight nine ten "
+    "eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
+TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()  # noqa: SIM905
+SPELLED = {w: i for i, w in enumerate(ONES, 1)} | {w: 10 * i for i, w in enumerate(TENS, 2)}
+SPELLED_NUMBER = re.compile(
+    rf"\b({'|'.join(TENS)})(?:-({'|'.join(ONES[:9])}))?\b|\b({'|'.join(ONES)})\b", re.IGNORECASE
+)
+
+
+def spelled_numbers(text: str) -> set[str]:
+    """Numbers written as words, as canonical strings: "five years" -> '5', "twenty-one" -> '21'."""
+    out = set()
+    for tens, ones, alone in SPELLED_NUMBER.findall(text):
+        if tens:
+            out.add(str(SPELLED[tens.lower()] + (SPELLED[ones.lower()] if ones else 0)))
+        else:
+            out.add(str(SPELLED[alone.lower()]))
+    return out
+
+
 class Haystack:
-    """Text searched for names and terms, normalised once."""
+    """Text searched for names and terms, normalised once. Its numbers include those it spells
+    out, so that a reply's "5 years" or "1 generation" is found in "five years", "one generation"."""
 
     def __init__(self, text: str) -> None:
         self.normal = normalise(text)
         self.terms = content_terms(text)
-        self.numbers = numbers(text)
+        self.numbers = numbers(text) | spelled_numbers(text)
 
     def mentions(self, name: str) -> bool:
         """The text names `name`: as a phrase (case, quotes and separators aside), or word by word."""

@@ -209,7 +209,9 @@ class TestPremise:
 
     def test_a_name_that_only_modifies_another_noun_owns_nothing(self):
         # "AI" qualifies the tool; Pangu is not the AI's, and GPT-4 is not Pangu's owner
-        chunk = make_chunk("002:7", "Unlike general-purpose tools like GPT-4, Pangu supports industry-specific uses.")
+        chunk = make_chunk(
+            "002:7", "Unlike general-purpose tools like GPT-4, Pangu supports industry-specific uses."
+        )
         assert self.run("Which general-purpose AI tool is Pangu contrasted with?", chunk, 0) is None
         assert self.run("Why did Nvidia launch the Pangu model?", chunk, 0) is None  # nobody owns it here
 
@@ -299,6 +301,14 @@ class TestVerifier:
             ("Huawei, based in Shenzhen, makes chips.", [1]),
             ("In 2019, it sold phones.", [2]),
         ]
+
+    def test_a_figure_the_passage_spells_out_is_supported(self):
+        chunk = make_chunk(
+            "003:4",
+            "Despite being one generation behind its American counterparts, Huawei is not backing down.",
+        )
+        out = self.verifier.run("Huawei is 1 generation behind its American counterparts [1].", {1: chunk})
+        assert len(out) == 1 and out[0].chunk is chunk
 
     def test_supported_repointed_and_dropped(self):
         passages = {1: MINING, 2: SUPERPOD}

@@ -1,4 +1,4 @@
-from rag.core.text import Haystack, content_terms, flat, money, normalise, numbers, stems
+from rag.core.text import Haystack, content_terms, flat, money, normalise, numbers, spelled_numbers, stems
 
 
 def test_numbers_are_canonical_and_skip_codes():
@@ -25,6 +25,15 @@ def test_haystack_finds_names_as_phrases_or_word_by_word():
     assert hay.mentions("Connect Huawei")  # every word is there
     assert not hay.mentions("Qualcomm") and not hay.mentions("Super")
     assert hay.numbers == {"15000"}
+
+
+def test_a_passage_spells_out_numbers_a_reply_gives_as_digits():
+    assert spelled_numbers("over the next five years, Twenty-one cards, one generation") == {"5", "21", "1"}
+    assert spelled_numbers("someone fiveish tenfold") == set()
+    hay = Haystack("Despite being one generation behind its American counterparts")
+    assert numbers("Huawei is 1 generation behind") <= hay.numbers
+    # a question's or a reply's own words stay words: "which one" invents no figure
+    assert numbers("Which one is it?") == set()
 
 
 def test_stems_keep_stop_words_and_flat_joins_wrapped_lines():
