@@ -124,9 +124,8 @@ class PremiseChecker:
             doc = nlp()(ev.display)
             s_keys = _name_words(names_in(doc))
             s_pos = _positions(ev.display, s_keys)
-            missing = [
-                n for n in q_pos if n in owners and n not in s_pos and not Haystack(ev.display).mentions(n)
-            ]
+            said = Haystack(ev.display)
+            missing = [n for n in q_pos if n in owners and n not in s_pos and not said.mentions(n)]
             swapped = [n for n in _owners(doc, s_keys, declarative=True) if n in s_pos and n not in q_pos]
             anchors = [n for n in q_pos if n in s_pos]
             for m in missing:
