@@ -80,11 +80,13 @@ class IndexBuilder:
             if prev is not None:  # the text of a document indexed under another name, as a build sees it
                 loaded = {d.doc_id for d in docs}
                 others = {text_digest(d): d.source for d in prev.documents.values() if d.doc_id not in loaded}
-                twins = {d.doc_id: others[key] for d in docs if (key := text_digest(d)) in others}
-                skipped += [
-                    Skipped(d.source, f"duplicate of {twins[d.doc_id]}") for d in docs if d.doc_id in twins
-                ]
-                docs = [d for d in docs if d.doc_id not in twins]
+                new = []
+                for d in docs:
+                    if (twin := others.get(text_digest(d))) is not None:
+                        skipped.append(Skipped(d.source, f"duplicate of {twin}"))
+                    else:
+                        new.append(d)
+                docs = new
             if not docs:
                 raise _nothing_indexed(paths, skipped)
             new_ids = {d.doc_id for d in docs}
