@@ -81,12 +81,15 @@ def _owns(names: list[int], anchor: list[int], window: int) -> bool:
 
 
 def denies(doc, predicates: frozenset[str]) -> bool:
-    """The parsed sentence negates one of these stems: "no longer created", "has no rules"."""
+    """The parsed sentence negates one of these stems: "has no rules", "does NOT store", and
+    through an adverb it negates, "no longer created". A negation denies the word it attaches
+    to, not that word's head: "will not be attempted" after "if the run fails" does not deny
+    "fail", nor does "a no-charge licence" deny "licence"."""
     for tok in doc:
         if not (tok.dep_ == "neg" or (tok.dep_ == "det" and tok.lower_ == "no")):
             continue
-        heads = [tok.head, tok.head.head]
-        if any(stem(h.lower_) in predicates for h in heads):
+        denied = tok.head.head if tok.head.dep_ == "advmod" else tok.head
+        if stem(denied.lower_) in predicates:
             return True
     return False
 

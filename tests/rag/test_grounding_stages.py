@@ -229,6 +229,16 @@ class TestPremise:
         assert denies(nlp()("The MIME database does NOT store user preferences."), predicates)
         assert denies(nlp()("Out of the box, Ninja has no rules for compiling C code."), predicates)
         assert not denies(nlp()("The database stores every type."), predicates)
+        assert denies(nlp()("This user is no longer created by default."), frozenset({"creat"}))
+
+    def test_a_negation_denies_the_word_it_attaches_to_not_that_words_head(self):
+        # "not" belongs to "attempted", not to "fails"; "no" to "charge", not to "license"
+        failed = "If the postinst triggered run fails the package goes to config-failed, so that "
+        failed += "the trigger processing will not be attempted again until explicitly requested."
+        assert not denies(nlp()(failed), frozenset({"fail", "run"}))
+        granted = "Each Contributor hereby grants to You a perpetual, worldwide, non-exclusive, "
+        granted += "no-charge, royalty-free, irrevocable patent license."
+        assert not denies(nlp()(granted), frozenset({"licens", "patent"}))
 
 
 class TestConflicts:
