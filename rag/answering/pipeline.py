@@ -21,7 +21,14 @@ from rag.answering.conflicts import ConflictDetector
 from rag.answering.decision import RefusalModel, Signals
 from rag.answering.evidence import Evidence, EvidenceScorer, informative
 from rag.answering.premise import PremiseChecker
-from rag.answering.question import AnswerType, Question, QuestionReader, holds_answer_type, names_in
+from rag.answering.question import (
+    AnswerType,
+    Question,
+    QuestionReader,
+    ends_open,
+    holds_answer_type,
+    names_in,
+)
 from rag.answering.rewrite import QuestionRewriter
 from rag.answering.truecase import Truecaser, as_typed
 from rag.answering.verify import MARKER, CitationVerifier, split_answer
@@ -306,7 +313,10 @@ class Answerer:
             plan
         ):
             return None
-        if first and not holds_answer_type(plan.question.expects, nlp()(text)):
+        doc = nlp()(text)
+        if plan.question.expects != "yes_no" and ends_open(doc):
+            return None  # "Yes, it is." answers a yes/no question; "The command to run is." nothing
+        if first and not holds_answer_type(plan.question.expects, doc):
             return None
         return Part(supported.text, supported.chunk, supported.sentence, supported.score)
 

@@ -175,3 +175,14 @@ def holds_answer_type(expects: AnswerType, doc) -> bool:
     if expects == "person":
         return any(e.label_ in PERSON_LIKE for e in doc.ents) or any(t.pos_ == "PROPN" for t in doc)
     return True
+
+
+# Parts of speech a statement cannot end on: the value after them is missing.
+OPEN_ENDS = frozenset({"AUX", "ADP", "DET", "CCONJ", "SCONJ"})
+
+
+def ends_open(doc) -> bool:
+    """The sentence stops where its value should be ("The function that frees it is [3]." read
+    without its marker): the writer cited a passage in place of saying the answer."""
+    said = [t for t in doc if not t.is_punct]
+    return bool(said) and said[-1].pos_ in OPEN_ENDS

@@ -51,6 +51,16 @@ class TestGenerated:
         assert a.mode == "extractive" and "2031" not in a.answer
         assert "Huawei Connect conference in Shenzhen" in a.citations[0].text
 
+    def test_a_sentence_that_cites_in_place_of_its_value_is_not_kept(self, hash_assistant):
+        # "... is [1]." names a passage where the system's name should be: it says nothing
+        a = ask(
+            hash_assistant,
+            "The system Huawei revealed at Huawei Connect is [1].",
+            question="Which system did Huawei reveal at Huawei Connect?",
+        )
+        assert a.mode == "extractive" and a.answer.startswith("“")
+        assert "Huawei Connect is" not in a.answer
+
     def test_the_decision_refuses_with_its_signals_recorded(self, make_assistant, refusing_model):
         assistant = make_assistant(FakeGenerator(SUPERPOD_ANSWER), decide=True, refusal_model=refusing_model)
         a = assistant.ask(SUPERPOD_Q)
