@@ -84,12 +84,13 @@ def denies(doc, predicates: frozenset[str]) -> bool:
     """The parsed sentence negates one of these stems: "has no rules", "does NOT store", and
     through an adverb it negates, "no longer created". A negation denies the word it attaches
     to, not that word's head: "will not be attempted" after "if the run fails" does not deny
-    "fail", nor does "a no-charge licence" deny "licence"."""
+    "fail", nor does "a no-charge licence" deny "licence". A negated comparison is a bound, not
+    a denial: "will never run more jobs than -j allows" says how many run."""
     for tok in doc:
         if not (tok.dep_ == "neg" or (tok.dep_ == "det" and tok.lower_ == "no")):
             continue
-        denied = tok.head.head if tok.head.dep_ == "advmod" else tok.head
-        if stem(denied.lower_) in predicates:
+        denied = tok.head.head if tok.head.pos_ == "ADV" else tok.head
+        if stem(denied.lower_) in predicates and not any(t.lower_ == "than" for t in denied.subtree):
             return True
     return False
 

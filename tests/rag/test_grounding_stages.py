@@ -240,6 +240,12 @@ class TestPremise:
         granted += "no-charge, royalty-free, irrevocable patent license."
         assert not denies(nlp()(granted), frozenset({"licens", "patent"}))
 
+    def test_a_negated_comparison_is_a_bound_not_a_denial(self):
+        bound = "No matter what pools you specify, ninja will never run more concurrent jobs "
+        bound += "than the default parallelism."
+        assert not denies(nlp()(bound), frozenset({"run", "job"}))
+        assert denies(nlp()("Ninja will never run jobs in that pool."), frozenset({"run", "job"}))
+
 
 class TestConflicts:
     a = make_chunk("000:1", "Huawei will invest more than $10 billion over five years in smart driving.")
