@@ -45,6 +45,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _MD_IMAGE = re.compile(r"\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?")
 _MD_HEADING = re.compile(r"^#\s+\S")  # a level-1 heading names the document
 _LIST_ITEM = re.compile(r"^\s*[-*+•·]\s")
+_LINK_ONLY = re.compile(r"^\s*\[[^\]]*\]\([^)]*\)\s*$")  # a navigation link ("[English readme](...)")
 TITLE_SEARCH_LINES = 60  # how far down a Markdown heading may stand and still name the document
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _HTML_WRAPPED = re.compile(r"^\s*<([a-z][a-z0-9]*)\b[^<>]*>(.*)</\1>\s*$")  # "<summary>Status</summary>"
@@ -140,14 +141,26 @@ def extract_title(raw_text: str, cleaned: str) -> str:
     heading = next((ln for ln in lines[:TITLE_SEARCH_LINES] if _MD_HEADING.match(ln)), None)
     if heading is not None and len(plain(heading).split()) >= 1:
         return _shorten(plain(clean_text(heading)))  # a Markdown document's first heading
-    for line in lines:
-        if has_junk(line) or _LIST_ITEM.match(line):
+    for i, line in enumerate(lines):
+        if not _may_title(line):
             continue
-        first = _SENTENCE_END.split(plain(clean_text(line)), maxsplit=1)[0]
+        first = _first_sentence(line)
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if len(first.split()) == MIN_TITLE_WORDS - 1 and following.strip() and _may_title(following):
+            # a title set over two lines: "Apache License" above "Version 2.0, January 2004"
+            first = f"{first} {_first_sentence(following)}"
         if len(first.split()) >= MIN_TITLE_WORDS and not is_instruction(first):
             return _shorten(first)
     first = next((ln for ln in cleaned.splitlines() if ln.strip()), "")
     return _shorten(first)
+
+
+def _may_title(line: str) -> bool:
+    return not (has_junk(line) or _LIST_ITEM.match(line) or _LINK_ONLY.match(line))
+
+
+def _first_sentence(line: str) -> str:
+    return _SENTENCE_END.split(plain(clean_text(line)), maxsplit=1)[0]
 
 
 def plain(line: str) -> str:

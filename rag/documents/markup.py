@@ -142,7 +142,8 @@ def markdown_text(source: str) -> str:
 
 
 def pdf_text(pages: list[str]) -> str:
-    """Pages joined, without the lines that repeat at the top or bottom of most pages."""
+    """Pages joined, without the lines that repeat at the top or bottom of most pages. The first
+    page keeps its top line: a running header there is the document's name, read once."""
     page_lines = [[ln for ln in page.split("\n") if ln.strip()] for page in pages]
     furniture: set[str] = set()
     for edge in (0, -1):
@@ -151,10 +152,12 @@ def pdf_text(pages: list[str]) -> str:
             if n >= FURNITURE_MIN_PAGES and n >= FURNITURE_SHARE * len(pages):
                 furniture.add(line)
     kept = []
-    for lines in page_lines:
+    for n, lines in enumerate(page_lines):
+        head = lines[:1] if n == 0 else []
+        lines = lines[len(head) :]
         while lines and _DIGITS.sub("#", lines[0].strip()) in furniture:
             lines = lines[1:]
         while lines and _DIGITS.sub("#", lines[-1].strip()) in furniture:
             lines = lines[:-1]
-        kept.append("\n".join(lines))
+        kept.append("\n".join(head + lines))
     return "\n".join(kept)

@@ -37,6 +37,14 @@ class TestLoadDocument:
         assert "Huawei linked\n15,000\ncards." in doc.text or "Huawei linked 15,000 cards." in doc.text
         assert "var x" not in doc.text and "Home | About" not in doc.text
 
+    def test_a_title_set_over_two_lines_is_read_whole_and_a_navigation_link_is_no_title(self, tmp_path: Path):
+        licence = tmp_path / "apache.txt"
+        licence.write_text("\n      Apache License\n   Version 2.0, January 2004\n\nTerms and conditions.\n")
+        assert load_document(licence, MB).title == "Apache License Version 2.0, January 2004"
+        readme = tmp_path / "readme.md"
+        readme.write_text("[English readme](README.md)\n\nRich is a library for rich text.\n")
+        assert load_document(readme, MB).title == "Rich is a library for rich text."
+
     def test_markdown_reads_as_rendered(self, tmp_path: Path):
         page = tmp_path / "rich.md"
         page.write_text(
@@ -253,5 +261,6 @@ class TestMarkup:
 
         pages = [f"Spec Title\nBody of page {i} runs on\n{i}" for i in range(1, 5)]
         text = pdf_text(pages)
-        assert "Spec Title" not in text and "\n2\n" not in text
-        assert text.split("\n") == [f"Body of page {i} runs on" for i in range(1, 5)]
+        assert "\n2\n" not in text
+        # the first page keeps its running header once: it names the document
+        assert text.split("\n") == ["Spec Title"] + [f"Body of page {i} runs on" for i in range(1, 5)]
