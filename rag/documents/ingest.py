@@ -146,7 +146,7 @@ def extract_title(raw_text: str, cleaned: str) -> str:
             continue
         first = _first_sentence(line)
         following = lines[i + 1] if i + 1 < len(lines) else ""
-        if len(first.split()) == MIN_TITLE_WORDS - 1 and following.strip() and _may_title(following):
+        if len(first.split()) == MIN_TITLE_WORDS - 1 and _may_title(following):
             # a title set over two lines: "Apache License" above "Version 2.0, January 2004"
             first = f"{first} {_first_sentence(following)}"
         if len(first.split()) >= MIN_TITLE_WORDS and not is_instruction(first):
@@ -156,7 +156,10 @@ def extract_title(raw_text: str, cleaned: str) -> str:
 
 
 def _may_title(line: str) -> bool:
-    return not (has_junk(line) or _LIST_ITEM.match(line) or _LINK_ONLY.match(line))
+    """Not junk, a list item or a navigation link, and not blank or a rule ("=====")."""
+    if has_junk(line) or _LIST_ITEM.match(line) or _LINK_ONLY.match(line):
+        return False
+    return any(ch.isalpha() for ch in line)
 
 
 def _first_sentence(line: str) -> str:

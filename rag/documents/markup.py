@@ -153,7 +153,8 @@ def pdf_text(pages: list[str]) -> str:
                 furniture.add(line)
     kept = []
     for n, lines in enumerate(page_lines):
-        head = lines[:1] if n == 0 else []
+        top = lines[0] if n == 0 and lines else ""
+        head = [top] if any(ch.isalpha() for ch in top) else []  # a name, not a page number
         lines = lines[len(head) :]
         while lines and _DIGITS.sub("#", lines[0].strip()) in furniture:
             lines = lines[1:]

@@ -41,6 +41,9 @@ class TestLoadDocument:
         licence = tmp_path / "apache.txt"
         licence.write_text("\n      Apache License\n   Version 2.0, January 2004\n\nTerms and conditions.\n")
         assert load_document(licence, MB).title == "Apache License Version 2.0, January 2004"
+        notes = tmp_path / "notes.txt"
+        notes.write_text("Release Notes\n=============\n\nThe build now runs twice as fast.\n")
+        assert load_document(notes, MB).title == "The build now runs twice as fast."  # not "... ====="
         readme = tmp_path / "readme.md"
         readme.write_text("[English readme](README.md)\n\nRich is a library for rich text.\n")
         assert load_document(readme, MB).title == "Rich is a library for rich text."
@@ -262,5 +265,8 @@ class TestMarkup:
         pages = [f"Spec Title\nBody of page {i} runs on\n{i}" for i in range(1, 5)]
         text = pdf_text(pages)
         assert "\n2\n" not in text
+        bodies = ["Alpha runs.", "Beta walks.", "Gamma sits.", "Delta reads."]
+        numbered = pdf_text([f"{i}\n{body}" for i, body in enumerate(bodies, 1)])
+        assert numbered.split("\n") == bodies  # a page number on top of the first page is no name
         # the first page keeps its running header once: it names the document
         assert text.split("\n") == ["Spec Title"] + [f"Body of page {i} runs on" for i in range(1, 5)]
