@@ -1,10 +1,15 @@
 """Turn a follow-up ("how many chips does it use?") into a standalone question.
 
-The model rewrites with the prompt in prompts/rewrite.j2; when it fails (no model, an empty or
-rambling reply), a rule replaces the first pronoun with the last name the previous answer
-mentioned (preferring a multi-word name such as "Ren Zhengfei"). A model rewrite that drops
-the question's own terms ("...in how many sectors...?" -> "What are the models called?") is
-rejected: on the dev set the 0.5B model did that in four of six follow-ups.
+A pronoun is resolved from spaCy's parse of the last turn (`referent`): "he" or "she" is the
+person it names; after "What is X?", the pronoun is X; otherwise it is what the answer added
+that the question did not say ("What did Huawei unveil?" / "Huawei unveiled the SuperPoD
+Interconnect." -> "the SuperPoD Interconnect"), or, when the answer itself opens with "It", what
+the question asked about. Only a follow-up the parse cannot resolve ("What about Nvidia?") goes
+to the model, with the prompt in prompts/rewrite.j2. Over the 20 follow-ups of both dev sets and
+fresh ones, the 0.5B's accepted rewrites were worse than the parse's in four of five
+("Who does he work for?" after "Paul Triolo said ..." became "Who does Huawei work for?"). A model
+rewrite that drops the question's own terms ("...in how many sectors...?" -> "What are the
+models called?") is rejected.
 """
 
 from __future__ import annotations
@@ -12,14 +17,18 @@ from __future__ import annotations
 import logging
 import re
 
-from rag.core.text import content_terms
+from rag.core.nlp import nlp
+from rag.core.text import content_terms, normalise
 from rag.generation.base import Generator, Prompt
 from rag.generation.prompting import PromptLibrary
 
 log = logging.getLogger(__name__)
 PRONOUN = re.compile(r"\b(it|its|he|his|she|her|they|their|them|this|that|these|those)\b", re.IGNORECASE)
-NAME_RUN = re.compile(r"(?:[A-Z][\w’'\-]*|\d+[A-Za-z]*)(?:\s+(?:[A-Z][\w\-]*|\d+[A-Za-z]*))*")
+PERSONAL = frozenset({"he", "his", "she", "her"})
+POSSESSIVE = frozenset({"its", "his", "her", "their"})
+THIRD_PERSON = frozenset({"it", "they", "this", "that", "these", "those"})  # not "you" or "we"
 CONTEXT_OPENER = re.compile(r"^\s*(?:and|also|what about|how about)\b", re.IGNORECASE)
+SHORT_ANSWER_WORDS = 8  # an answer this short that the parse finds no noun in names the thing itself
 MAX_GROWTH = 4  # a rewrite more than this many times longer than the question is rambling
 MIN_KEPT = 0.75  # a rewrite must keep this share of the question's own terms, or it changed the question
 
@@ -34,19 +43,56 @@ def _kept_share(question: str, reply: str) -> float:
     return len(terms & content_terms(reply)) / len(terms) if terms else 1.0
 
 
-def rule_rewrite(question: str, history: list[dict[str, str]]) -> str:
-    if not history or not PRONOUN.search(question):
-        return question
-    last = history[-1]
-    runs = [r.strip() for r in NAME_RUN.findall(last.get("answer", "")) if r.strip()]
-    runs = [r.removesuffix("’s").removesuffix("'s") for r in runs if r.lower() not in {"the", "a", "an"}]
-    multiword = [r for r in runs if " " in r]  # "Ren Zhengfei", "Huawei Cloud" name the topic best
-    subject = (multiword or runs)[-1] if runs else last.get("question", "").rstrip("?")
-    return PRONOUN.sub(
-        lambda m: subject + ("'s" if m.group(1).lower() in {"its", "his", "her", "their"} else ""),
-        question,
-        count=1,
-    )
+def referent(pronoun: str, turn: dict[str, str]) -> str | None:
+    """What a follow-up's pronoun points back to in the last turn, or None."""
+    asked, said = turn.get("question", ""), turn.get("answer", "")
+    question, answer = nlp()(asked), nlp()(said)
+    if pronoun in PERSONAL:
+        people = [e.text for doc in (answer, question) for e in doc.ents if e.label_ == "PERSON"]
+        if people:
+            return people[0]
+    topics = _things(question)
+    chunks = list(answer.noun_chunks)
+    defines = question[:1].text.lower() == "what" and question[:].root.lemma_ == "be"  # "What is X?"
+    opens_with_it = bool(chunks) and chunks[0].root.lower_ in THIRD_PERSON
+    if topics and (defines or opens_with_it):
+        return topics[0]
+    added = [t for t in _things(answer) if normalise(t) not in normalise(asked)]
+    if added:
+        return added[0]
+    if 0 < len(said.split()) <= SHORT_ANSWER_WORDS:
+        return said.strip().rstrip(".")  # "ninja -t browse."
+    return None
+
+
+def _things(doc) -> list[str]:
+    """The noun phrases of a parsed text that are not pronouns, without a leading "a" or "what",
+    and whole where a name runs past the phrase ("AI CloudMatrix" + "384")."""
+    out = []
+    for chunk in doc.noun_chunks:
+        if chunk.root.pos_ == "PRON":
+            continue
+        start = chunk.start
+        while start < chunk.end and doc[start].pos_ in ("DET", "PRON") and doc[start].lower_ != "the":
+            start += 1
+        end = max([chunk.end] + [e.end for e in doc.ents if e.start < chunk.end <= e.end])
+        if start < end:
+            text = doc[start:end].text
+            out.append("the" + text[3:] if text.startswith("The ") else text)
+    return out
+
+
+def rule_rewrite(question: str, history: list[dict[str, str]]) -> str | None:
+    """The question with its first pronoun replaced by its referent; None when there is none."""
+    match = PRONOUN.search(question)
+    if not history or match is None:
+        return None
+    pronoun = match.group(1).lower()
+    found = referent(pronoun, history[-1])
+    if found is None:
+        return None
+    found += "'s" if pronoun in POSSESSIVE else ""
+    return question[: match.start()] + found + question[match.end() :]
 
 
 class QuestionRewriter:
@@ -58,19 +104,21 @@ class QuestionRewriter:
     def run(self, question: str, history: list[dict[str, str]] | None) -> str:
         if not history or not needs_context(question):
             return question
-        if self.generator is not None:
-            text = self.prompts.render("rewrite", history=history[-3:], question=question)
-            try:
-                reply = self.generator.generate(
-                    Prompt(user=text, completion=text, stop=["\n"]), self.max_new_tokens
-                )
-            except Exception:  # any model failure falls back to the rule
-                log.exception("rewrite failed; using the rule")
-                reply = ""
-            reply = reply.strip().splitlines()[0].strip().strip('"') if reply.strip() else ""
-            if self._acceptable(question, reply):
-                return reply if reply.endswith("?") else reply + "?"
-        return rule_rewrite(question, history)
+        resolved = rule_rewrite(question, history)
+        if resolved is not None or self.generator is None:
+            return resolved or question
+        text = self.prompts.render("rewrite", history=history[-3:], question=question)
+        try:
+            reply = self.generator.generate(
+                Prompt(user=text, completion=text, stop=["\n"]), self.max_new_tokens
+            )
+        except Exception:  # any model failure leaves the question as asked
+            log.exception("rewrite failed; asking the question as typed")
+            return question
+        reply = reply.strip().splitlines()[0].strip().strip('"') if reply.strip() else ""
+        if self._acceptable(question, reply):
+            return reply if reply.endswith("?") else reply + "?"
+        return question
 
     @staticmethod
     def _acceptable(question: str, reply: str) -> bool:

@@ -72,11 +72,11 @@ class TestOpenAIClient:
                     "role": "assistant",
                     "content": "Huawei unveiled the SuperPoD Interconnect.\n\nSources:\n[1] x",
                 },
-                {"role": "user", "content": "How many graphics cards can it link?"},
+                {"role": "user", "content": "What about Nvidia?"},
             ],
         )
         rewrite = hash_assistant.generator.prompts[0].user  # the first prompt rewrites the follow-up
-        assert "Last question: How many graphics cards can it link?" in rewrite
+        assert "Last question: What about Nvidia?" in rewrite
         assert "A: Huawei unveiled the SuperPoD Interconnect." in rewrite and "Sources:" not in rewrite
 
     def test_models(self, client):
