@@ -33,7 +33,7 @@ from rag.answering.rewrite import QuestionRewriter
 from rag.answering.truecase import Truecaser, as_typed
 from rag.answering.verify import MARKER, CitationVerifier, split_answer
 from rag.core.errors import Cancelled, GeneratorError
-from rag.core.nlp import nlp
+from rag.core.nlp import parse
 from rag.core.text import Haystack, content_terms, normalise, numbers, question_text
 from rag.core.types import Answer, Chunk, Hit
 from rag.documents.ingest import as_read
@@ -313,7 +313,7 @@ class Answerer:
             plan
         ):
             return None
-        doc = nlp()(text)
+        doc = parse(text)
         if plan.question.expects != "yes_no" and ends_open(doc):
             return None  # "Yes, it is." answers a yes/no question; "The command to run is." nothing
         if first and not holds_answer_type(plan.question.expects, doc):
@@ -391,7 +391,7 @@ class Answerer:
         if not evidence:
             return Signals(missing=1.0 if question.names else 0.0, typed=0.0)
         top = evidence[: self.options.typed_evidence]
-        typed = any(holds_answer_type(question.expects, doc) for doc in nlp().pipe(e.display for e in top))
+        typed = any(holds_answer_type(question.expects, doc) for doc in (parse(e.display) for e in top))
         focus = 1.0
         if question.focus and question.expects != "date":  # "which year" is answered by "2024", not "year"
             focus = max(len(question.focus & e.context_stems) / len(question.focus) for e in top)
@@ -455,7 +455,7 @@ class Answerer:
         """The model's reply states a number or a name that no retrieved passage holds."""
         text = MARKER.sub("", raw)
         return bool(numbers(text) - plan.retrieved.numbers) or any(
-            not plan.retrieved.mentions(n) for n in names_in(nlp()(text))
+            not plan.retrieved.mentions(n) for n in names_in(parse(text))
         )
 
     def _other_parts(self, plan: Plan, build: AnswerBuilder) -> list[Part]:
@@ -524,7 +524,7 @@ def _best_for(expects: AnswerType, ranked: list[Evidence]) -> Evidence | None:
     """The sentence that best answers a question or one part of it: the best ranked of the first
     three that holds what it asks for, else the best ranked."""
     for ev in ranked[:3]:
-        if holds_answer_type(expects, nlp()(ev.display)):
+        if holds_answer_type(expects, parse(ev.display)):
             return ev
     return ranked[0] if ranked else None
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rag.answering.evidence import Evidence
 from rag.answering.question import Question, names_in
-from rag.core.nlp import nlp
+from rag.core.nlp import parse
 from rag.core.text import NUMBER, Haystack, numbers, stem, words
 
 
@@ -123,9 +123,9 @@ class PremiseChecker:
             return None  # "Both Ninja and Rich...: what..., and which...?" names two subjects, not an owner
         q_keys = _name_words(question.names)
         q_pos = _positions(question.text, q_keys)
-        owners = _owners(nlp()(question.text), q_keys, declarative=False)
+        owners = _owners(parse(question.text), q_keys, declarative=False)
         for ev in evidence[: self.candidates]:
-            doc = nlp()(ev.display)
+            doc = parse(ev.display)
             s_keys = _name_words(names_in(doc))
             s_pos = _positions(ev.display, s_keys)
             said = Haystack(ev.display)
@@ -144,7 +144,7 @@ class PremiseChecker:
         if question.yes_no or question.negated:
             return None  # "Is it still created?" may be answered "no"; a negative question expects one
         for ev in evidence[: self.candidates]:
-            if ev.overlap >= self.min_overlap and denies(nlp()(ev.display), question.predicates):
+            if ev.overlap >= self.min_overlap and denies(parse(ev.display), question.predicates):
                 return PremiseIssue([], ev)
         return None
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.core.nlp import nlp
+from rag.core.nlp import parse
 from rag.core.text import STOPWORDS, numbers, stem
 
 AnswerType = Literal["person", "date", "number", "place", "reason", "manner", "yes_no", "thing"]
@@ -96,7 +96,7 @@ class QuestionReader:
     """Turns question text into a Question; spaCy loads on the first call."""
 
     def run(self, text: str) -> Question:
-        doc = nlp()(text)
+        doc = parse(text)
         value_tokens = {t.i for e in doc.ents if e.label_ in VALUE_ENTITIES for t in e}
         names = names_in(doc)
         terms: list[str] = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 
-from rag.core.nlp import nlp
+from rag.core.nlp import parse
 from rag.core.text import content_terms, normalise
 from rag.generation.base import Generator, Prompt
 from rag.generation.prompting import PromptLibrary
@@ -46,7 +46,7 @@ def _kept_share(question: str, reply: str) -> float:
 def referent(pronoun: str, turn: dict[str, str]) -> str | None:
     """What a follow-up's pronoun points back to in the last turn, or None."""
     asked, said = turn.get("question", ""), turn.get("answer", "")
-    question, answer = nlp()(asked), nlp()(said)
+    question, answer = parse(asked), parse(said)
     if pronoun in PERSONAL:
         people = [e.text for doc in (answer, question) for e in doc.ents if e.label_ == "PERSON"]
         if people:

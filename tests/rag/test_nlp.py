@@ -17,3 +17,10 @@ def test_the_language_model_loads_without_importing_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.split()[-1] == "False", out.stdout
     assert "1987" in out.stdout  # the pipeline works without it
+
+
+def test_a_text_is_parsed_once_for_all_its_readers():
+    from rag.core.nlp import parse
+
+    first = parse("Huawei unveiled the SuperPoD Interconnect.")
+    assert parse("Huawei unveiled the SuperPoD Interconnect.") is first
