@@ -109,8 +109,10 @@ def split_sentences(text: str) -> list[Sentence]:
             end = p_start + span.start + len(raw.rstrip())
             if end <= start:
                 continue
-            if pieces and not SENTENCE_END.search(text[pieces[-1][0] : pieces[-1][1]]):
-                start = pieces.pop()[0]  # an enumeration's lead-in or item: one sentence with the rest
+            if pieces and (pieces[-1][1] == start or not SENTENCE_END.search(text[slice(*pieces[-1])])):
+                # a sentence ends before a space: "a ." + "gz extension" is one ("a .gz extension"),
+                # and so is an enumeration's lead-in or item with the rest
+                start = pieces.pop()[0]
             pieces.append((start, end))
         sentences.extend(Sentence(text[start:end], start, end) for start, end in pieces)
     return sentences

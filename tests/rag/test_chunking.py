@@ -138,6 +138,21 @@ class TestHardWrappedText:
         ]
         assert all(text[s.start : s.end] == s.text for s in sents)
 
+    def test_a_full_stop_inside_a_file_name_ends_no_sentence(self):
+        text = (
+            "gzip produces files with a .gz extension. Previous versions used the .z extension.\n"
+            "The log is kept in a file called .ninja_log. If a .tar.gz file is damaged, files "
+            "beyond the failure point cannot be recovered.\n"
+        )
+        sents = split_sentences(text)
+        assert [" ".join(s.text.split()) for s in sents] == [
+            "gzip produces files with a .gz extension.",
+            "Previous versions used the .z extension.",
+            "The log is kept in a file called .ninja_log.",
+            "If a .tar.gz file is damaged, files beyond the failure point cannot be recovered.",
+        ]
+        assert all(text[s.start : s.end] == s.text for s in sents)
+
     def test_one_paragraph_a_line_is_left_alone(self):
         text = "\n".join(["Short title line"] + [f"Paragraph {i} says one thing here." for i in range(12)])
         sents = split_sentences(text)
