@@ -48,7 +48,8 @@ _LIST_ITEM = re.compile(r"^\s*[-*+•·]\s")
 _LINK_ONLY = re.compile(r"^\s*\[[^\]]*\]\([^)]*\)\s*$")  # a navigation link ("[English readme](...)")
 TITLE_SEARCH_LINES = 60  # how far down a Markdown heading may stand and still name the document
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_HTML_WRAPPED = re.compile(r"^\s*<([a-z][a-z0-9]*)\b[^<>]*>(.*)</\1>\s*$")  # "<summary>Status</summary>"
+# an HTML tag ("<summary>", '<img src="logo.png">'), not an address in angle brackets ("<bug@gnu.org>")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 # code fences and inline links: what plain text rarely has twice (a "#" line may be a comment)
 _MARKDOWN_SIGN = re.compile(r"^```|\[[^\]\n]+\]\([^)\s]+\)", re.MULTILINE)
 MARKDOWN_MIN_SIGNS = 2
@@ -156,10 +157,11 @@ def extract_title(raw_text: str, cleaned: str) -> str:
 
 
 def _may_title(line: str) -> bool:
-    """Not junk, a list item or a navigation link, and not blank or a rule ("=====")."""
+    """Not junk, a list item or a navigation link, and not blank, a rule ("=====") or markup
+    alone (a README's centred logo, '<p align="center"><img src="logo.png" alt="zstd"></p>')."""
     if has_junk(line) or _LIST_ITEM.match(line) or _LINK_ONLY.match(line):
         return False
-    return any(ch.isalpha() for ch in line)
+    return any(ch.isalpha() for ch in plain(line))
 
 
 def _first_sentence(line: str) -> str:
@@ -167,10 +169,9 @@ def _first_sentence(line: str) -> str:
 
 
 def plain(line: str) -> str:
-    """A line without its Markdown marks: "# **Rich** [docs](url)" -> "Rich docs", and a line
-    wrapped in one HTML element by its content: "<summary>Status</summary>" -> "Status". Images
-    and badges go altogether."""
-    line = _MD_MARKS.sub("", _HTML_WRAPPED.sub(r"\2", linked_text(line)))
+    """A line without its Markdown marks and HTML tags: "# **Rich** [docs](url)" -> "Rich docs",
+    "<summary>Status</summary>" -> "Status". Images and badges go altogether."""
+    line = _MD_MARKS.sub("", _HTML_TAG.sub("", linked_text(line)))
     return " ".join(line.split()).strip(" |-")
 
 

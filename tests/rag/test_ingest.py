@@ -48,6 +48,16 @@ class TestLoadDocument:
         readme.write_text("[English readme](README.md)\n\nRich is a library for rich text.\n")
         assert load_document(readme, MB).title == "Rich is a library for rich text."
 
+    def test_a_centred_logo_is_no_title(self, tmp_path: Path):
+        readme = tmp_path / "zstd.md"
+        readme.write_text(
+            '<p align="center"><img src="https://example.org/logo.png" alt="Zstandard"></p>\n\n'
+            "__Zstandard__, or `zstd` as short version, is a fast compression algorithm.\n\n"
+            "## Build\n\nRun [make](https://example.org/make) in the root. Then run `make check`.\n"
+        )
+        title = "Zstandard, or zstd as short version, is a fast compression algorithm."
+        assert load_document(readme, MB).title == title
+
     def test_markdown_reads_as_rendered(self, tmp_path: Path):
         page = tmp_path / "rich.md"
         page.write_text(
