@@ -78,8 +78,25 @@ class TestLoadDocument:
             "Rich is a Python library for rich text and beautiful formatting in the terminal. "
             "See the docs or the changelog.\n\n"  # a wrapped paragraph is one, links read as their text
             'from rich import print\nprint("Hello, [bold]World[/bold]!")\n\n'  # code keeps its lines
-            "Feature | Since\n\nTables | 1.0"
+            "Feature | Since\n\nFeature: Tables | Since: 1.0"  # a row reads with its header
         )  # the comment, the image and the link definition are not shown on the page
+
+    def test_a_table_row_reads_each_cell_with_its_column_header(self, tmp_path: Path):
+        page = tmp_path / "bench.md"
+        page.write_text(
+            "| Compressor | Ratio | Decompress |\n|---|---|---|\n"
+            "| zstd -1 | 2.887 | N/A |\n| zlib -1 | N/A | N/A |\n| ![badge](b.svg) | 2.1 | x |\n"
+        )
+        rows = load_document(page, MB).text.split("\n\n")
+        assert rows == [
+            "Compressor | Ratio | Decompress",
+            "Compressor: zstd -1 | Ratio: 2.887 | Decompress: N/A",
+            "Compressor: zlib -1 | Ratio: N/A | Decompress: N/A",  # equal cells keep their own column
+            "Ratio: 2.1 | Decompress: x",  # a cell that is only a badge is not labelled
+        ]
+        html = tmp_path / "tools.html"  # no header row: cells are read as they are
+        html.write_text("<table><tr><td>graph</td><td>output a graphviz file.</td></tr></table>")
+        assert load_document(html, MB).text == "graph | output a graphviz file."
 
     def test_restructuredtext_reads_as_rendered_and_runs_nothing(self, tmp_path: Path):
         secret = tmp_path / "secret.txt"
