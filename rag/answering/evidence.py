@@ -18,7 +18,7 @@ from rag.core.text import content_terms, numbers, stems
 from rag.core.types import Chunk, Hit, Sentence
 from rag.documents.ingest import as_read, linked_text, plain
 from rag.documents.injection import is_instruction
-from rag.documents.sentences import is_heading
+from rag.documents.sentences import BULLET, is_heading
 from rag.embedding.embedder import Embedder
 
 # A sentence that leans on the one before it ("They're using...," he said), or a next sentence
@@ -60,7 +60,8 @@ class Evidence:
         nxt = sents[i + 1] if i + 1 < len(sents) else None
         text = as_read(self.sentence.text)
         if prev is not None and _labels(prev) and (numbers(prev.text) or _is_term(prev.text)):
-            return f"{plain(prev.text).rstrip(':,;')}: {text}"  # "lpadmin: Members of..."
+            # "lpadmin: Members of...", "Authors: Andrey Kislyuk" (from "- Andrey Kislyuk")
+            return f"{plain(prev.text).rstrip(':,;')}: {BULLET.sub('', text, count=1)}"
         if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
             text = f"{as_read(prev.text)} {text}"
         if nxt is not None and (text.endswith(":") or CONTINUATION.match(as_read(nxt.text))):

@@ -4,7 +4,8 @@ intact, page furniture gone.
 HTML: whitespace inside text is collapsible (the source wraps lines wherever it likes), inline
 markup (<code>, <a>, <span>) joins its neighbours without a break, and block elements (<p>, <li>,
 <dt>, headings, table rows) become paragraphs separated by blank lines. <pre> keeps its lines.
-A table row under a header row reads each cell with its column's header ("Ratio: 2.887").
+A table row under a header row reads each cell with its column's header ("Ratio: 2.887"), and an
+item of a bulleted list keeps a bullet ("- Digest").
 
 PDF: pypdf gives each page's lines. A line that opens or closes most pages (a running header,
 a page number, with digits read as one) is furniture, not content; it is dropped so that a
@@ -44,6 +45,10 @@ PARAGRAPH = "\n\n"
 FURNITURE_MIN_PAGES = 3  # a header or footer must repeat on at least this many pages
 FURNITURE_SHARE = 0.5  # ... and on at least this share of them
 _DIGITS = re.compile(r"\d+")
+# A bulleted item keeps its bullet, as the page shows it: "Digest" under "supported:" is an item
+# of a list, not a heading. Put before the item's first text, past the breaks of a <p> inside it.
+_BULLET = "\x02"
+_BULLET_AT = re.compile(_BULLET + r"\s*")
 
 
 def html_text(raw: bytes) -> tuple[str, str | None]:
@@ -76,9 +81,11 @@ def html_text(raw: bytes) -> tuple[str, str | None]:
             stack.extend(reversed(node.contents))
             if node.name in BLOCKS:
                 pieces.append(PARAGRAPH)
+                if node.name == "li" and node.parent is not None and node.parent.name == "ul":
+                    pieces.append("" if _contents_entry(node) else _BULLET)
             elif node.name == "td" and (label := _column_label(node)):
                 pieces.append(f"{label}: ")
-    text = "".join(pieces)
+    text = _BULLET_AT.sub("- ", "".join(pieces))
     return "\n".join(line.strip(" |") for line in text.split("\n")), title
 
 
@@ -100,6 +107,13 @@ def _column_label(cell: Tag) -> str:
         return ""  # a badge or an empty cell: nothing to label
     column = next(i for i, c in enumerate(cells) if c is cell)
     return _SPACE.sub(" ", heads[column].get_text(" ")).strip()
+
+
+def _contents_entry(item: Tag) -> bool:
+    """An item whose own words (not its sublist's) are all links to places on its page: a table
+    of contents entry ("Running Ninja"), which names a section as a heading does."""
+    own = [t for t in item.find_all(string=True) if t.strip() and t.find_parent("li") is item]
+    return bool(own) and all(str((t.find_parent("a") or {}).get("href", "")).startswith("#") for t in own)
 
 
 def _permalink(node: Tag) -> bool:

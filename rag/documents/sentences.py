@@ -30,6 +30,7 @@ _TERMINAL = ".!?:;\"'”’)"
 BLOCK_START = re.compile(
     r"^(?:[-*+•·▪]\s|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|#{1,6}\s|\||```|~~~|[-=_*]{3,}\s*$)"
 )
+BULLET = re.compile(r"^[-*+•·▪]\s+")  # an item of a bulleted list
 _STOP = r"[.!?…][\"'”’)\]]*"  # a full stop, question or exclamation mark, and closing quotes
 INNER_END = re.compile(_STOP + r"\s+\S")  # a sentence could end here, inside a paragraph
 SENTENCE_END = re.compile(_STOP + "$")
@@ -47,8 +48,13 @@ def _segmenter():
 
 
 def looks_like_heading(text: str) -> bool:
-    """Short and without closing punctuation: a title, a label, a page number, not a sentence."""
-    return len(text.split()) <= HEADING_MAX_WORDS and not text.rstrip().endswith(tuple(_TERMINAL))
+    """Short and without closing punctuation: a title, a label, a page number, not a sentence,
+    and not an item of a bulleted list ("- Digest"), which states one of the list's values."""
+    return (
+        len(text.split()) <= HEADING_MAX_WORDS
+        and not text.rstrip().endswith(tuple(_TERMINAL))
+        and not BULLET.match(text)
+    )
 
 
 def is_heading(sentence: Sentence) -> bool:

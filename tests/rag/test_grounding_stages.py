@@ -65,6 +65,12 @@ class TestEvidenceScorer:
         chunk = make_chunk("f:1", "Memory is handled by two functions:\nffi_closure_alloc (size)")
         assert evidence(chunk, 0).display == "Memory is handled by two functions: ffi_closure_alloc (size)"
 
+    def test_a_list_item_is_evidence_and_reads_under_its_heading(self):
+        chunk = make_chunk("yq:9", "Authors\n- Andrey Kislyuk")
+        hits = [Hit(chunk, 1.0)]
+        ev = EvidenceScorer(HashEmbedder(), lexical_weight=0.3).run("Who is the author of yq?", hits)
+        assert [e.display for e in ev] == ["Authors: Andrey Kislyuk"]  # the bullet is not read
+
     def test_a_rule_line_is_not_a_term(self):
         chunk = make_chunk("m:1", "-------------\nIf it is impossible to comply, You must comply.")
         assert evidence(chunk, 1).display == "If it is impossible to comply, You must comply."

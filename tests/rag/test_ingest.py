@@ -5,6 +5,7 @@ import pytest
 
 from rag.core.errors import IngestError
 from rag.documents.ingest import load_document, load_documents
+from rag.documents.sentences import looks_like_heading
 from tests.conftest import CORPUS
 from tests.docx_fixture import write_docx
 from tests.pdf_fixture import write_pdf
@@ -80,6 +81,27 @@ class TestLoadDocument:
             'from rich import print\nprint("Hello, [bold]World[/bold]!")\n\n'  # code keeps its lines
             "Feature | Since\n\nFeature: Tables | Since: 1.0"  # a row reads with its header
         )  # the comment, the image and the link definition are not shown on the page
+
+    def test_a_bulleted_item_keeps_its_bullet_and_a_contents_entry_reads_as_a_heading(self, tmp_path: Path):
+        page = tmp_path / "http.html"
+        page.write_text(
+            '<ul><li><a href="#auth">Authentication</a>'
+            '<ul><li><a href="#digest">Digest</a></li></ul></li></ul>'
+            '<h2 id="auth">Authentication</h2><p>Three types are supported.</p>'
+            "<ul><li>Digest</li><li><p>Basic</p></li><li>WSSE, see <a href='#wsse'>below</a></li></ul>"
+            "<ol><li>Install it.</li></ol>"
+        )
+        assert load_document(page, MB).text.split("\n\n") == [
+            "Authentication",  # the page's contents: section names, as headings
+            "Digest",
+            "Authentication",
+            "Three types are supported.",
+            "- Digest",
+            "- Basic",  # the bullet goes before the item's text, not on a line of its own
+            "- WSSE, see below",
+            "Install it.",
+        ]
+        assert not looks_like_heading("- Digest") and looks_like_heading("Digest")
 
     def test_a_table_row_reads_each_cell_with_its_column_header(self, tmp_path: Path):
         page = tmp_path / "bench.md"
