@@ -18,7 +18,7 @@ from rag.core.text import content_terms, numbers, stems
 from rag.core.types import Chunk, Hit, Sentence
 from rag.documents.ingest import as_read, linked_text, plain
 from rag.documents.injection import is_instruction
-from rag.documents.sentences import BULLET, is_heading
+from rag.documents.sentences import BULLET, is_heading, looks_like_heading
 from rag.embedding.embedder import Embedder
 
 # A sentence that leans on the one before it ("They're using...," he said), or a next sentence
@@ -59,7 +59,7 @@ class Evidence:
         prev = sents[i - 1] if i > 0 else None
         nxt = sents[i + 1] if i + 1 < len(sents) else None
         text = as_read(self.sentence.text)
-        if prev is not None and _labels(prev) and (numbers(prev.text) or _is_term(prev.text)):
+        if prev is not None and _labels(prev, self.sentence) and (numbers(prev.text) or _is_term(prev.text)):
             # "lpadmin: Members of...", "Authors: Andrey Kislyuk" (from "- Andrey Kislyuk")
             return f"{plain(prev.text).rstrip(':,;')}: {BULLET.sub('', text, count=1)}"
         if prev is not None and not is_heading(prev) and BACK_REFERENCE.search(text):
@@ -69,10 +69,14 @@ class Evidence:
         return text
 
 
-def _labels(line: Sentence) -> bool:
-    """A heading names what the sentences below it are about; a field ("Founded date: 1987")
-    states its own value and says nothing about the line after it."""
-    return is_heading(line) and not FIELD.search(line.text)
+def _labels(line: Sentence, below: Sentence) -> bool:
+    """A heading names what the sentences below it are about, and so does a short bulleted item
+    over a paragraph of its own (options listed as "- --disable-setuid" over "By default, man is
+    installed setuid."); a field ("Founded date: 1987") states its own value and says nothing
+    about the line after it."""
+    term = BULLET.match(line.text) and not BULLET.match(below.text)
+    label = is_heading(line) or (term and looks_like_heading(BULLET.sub("", line.text)))
+    return bool(label) and not FIELD.search(line.text)
 
 
 def _is_term(heading: str) -> bool:
@@ -149,7 +153,7 @@ class EvidenceScorer:
             terms = content_terms(text)
             prev_terms = set()
             i = chunk.sentences.index(sent)
-            if i > 0 and _labels(chunk.sentences[i - 1]):
+            if i > 0 and _labels(chunk.sentences[i - 1], sent):
                 prev_terms = content_terms(as_read(chunk.sentences[i - 1].text))
             overlap = len(q_terms & (terms | prev_terms)) / len(q_terms) if q_terms else 0.0
             score = float(cos) + self.lexical_weight * overlap

@@ -172,7 +172,7 @@ def plain(line: str) -> str:
     """A line without its Markdown marks and HTML tags: "# **Rich** [docs](url)" -> "Rich docs",
     "<summary>Status</summary>" -> "Status". Images and badges go altogether."""
     line = _MD_MARKS.sub("", _HTML_TAG.sub("", linked_text(line)))
-    return " ".join(line.split()).strip(" |-")
+    return " ".join(line.split()).strip(" |")
 
 
 def linked_text(text: str) -> str:

@@ -53,7 +53,7 @@ def looks_like_heading(text: str) -> bool:
     return (
         len(text.split()) <= HEADING_MAX_WORDS
         and not text.rstrip().endswith(tuple(_TERMINAL))
-        and not BULLET.match(text)
+        and not (BULLET.match(text) and any(ch.isalnum() for ch in text))  # "* *" is a box's edge
     )
 
 

@@ -70,6 +70,9 @@ class TestEvidenceScorer:
         hits = [Hit(chunk, 1.0)]
         ev = EvidenceScorer(HashEmbedder(), lexical_weight=0.3).run("Who is the author of yq?", hits)
         assert [e.display for e in ev] == ["Authors: Andrey Kislyuk"]  # the bullet is not read
+        options = make_chunk("man:3", "- --disable-setuid\nBy default, man is installed setuid.\n- --with-db")
+        assert evidence(options, 1).display == "--disable-setuid: By default, man is installed setuid."
+        assert evidence(options, 2).display == "- --with-db"  # the next item reads alone
 
     def test_a_rule_line_is_not_a_term(self):
         chunk = make_chunk("m:1", "-------------\nIf it is impossible to comply, You must comply.")
