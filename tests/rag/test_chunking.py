@@ -123,34 +123,37 @@ class TestHardWrappedText:
         assert "Licence text" in texts and "1. Definitions." in texts
         assert "- a list item that is short" in texts and "- another list item" in texts
 
-    def test_an_inline_enumeration_stays_with_its_lead_in(self):
-        text = (
-            "Intro line.\n\nIf it is impossible for You to comply, then You must: (a) comply with the "
-            "terms to the maximum extent possible; and (b) describe the limitations. Such a "
-            "description must be placed in a text file.\n"
-        )
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            (  # an inline enumeration stays with its lead-in
+                "Intro line.\n\nIf it is impossible for You to comply, then You must: (a) comply with the "
+                "terms to the maximum extent possible; and (b) describe the limitations. Such a "
+                "description must be placed in a text file.\n",
+                [
+                    "Intro line.",
+                    "If it is impossible for You to comply, then You must: (a) comply with the terms to the "
+                    "maximum extent possible; and (b) describe the limitations.",
+                    "Such a description must be placed in a text file.",
+                ],
+            ),
+            (  # a full stop inside a file name ends no sentence
+                "gzip produces files with a .gz extension. Previous versions used the .z extension.\n"
+                "The log is kept in a file called .ninja_log. If a .tar.gz file is damaged, files "
+                "beyond the failure point cannot be recovered.\n",
+                [
+                    "gzip produces files with a .gz extension.",
+                    "Previous versions used the .z extension.",
+                    "The log is kept in a file called .ninja_log.",
+                    "If a .tar.gz file is damaged, files beyond the failure point cannot be recovered.",
+                ],
+            ),
+        ],
+        ids=["enumeration", "file-name"],
+    )
+    def test_pieces_that_end_no_sentence_are_joined(self, text: str, expected: list[str]):
         sents = split_sentences(text)
-        assert [" ".join(s.text.split()) for s in sents] == [
-            "Intro line.",
-            "If it is impossible for You to comply, then You must: (a) comply with the terms to the "
-            "maximum extent possible; and (b) describe the limitations.",
-            "Such a description must be placed in a text file.",
-        ]
-        assert all(text[s.start : s.end] == s.text for s in sents)
-
-    def test_a_full_stop_inside_a_file_name_ends_no_sentence(self):
-        text = (
-            "gzip produces files with a .gz extension. Previous versions used the .z extension.\n"
-            "The log is kept in a file called .ninja_log. If a .tar.gz file is damaged, files "
-            "beyond the failure point cannot be recovered.\n"
-        )
-        sents = split_sentences(text)
-        assert [" ".join(s.text.split()) for s in sents] == [
-            "gzip produces files with a .gz extension.",
-            "Previous versions used the .z extension.",
-            "The log is kept in a file called .ninja_log.",
-            "If a .tar.gz file is damaged, files beyond the failure point cannot be recovered.",
-        ]
+        assert [" ".join(s.text.split()) for s in sents] == expected
         assert all(text[s.start : s.end] == s.text for s in sents)
 
     def test_one_paragraph_a_line_is_left_alone(self):
