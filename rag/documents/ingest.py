@@ -25,6 +25,7 @@ from rag.core.types import Document
 from rag.documents.clean import clean_text, has_junk
 from rag.documents.injection import is_instruction
 from rag.documents.markup import docx_text, html_text, markdown_text, pdf_text, rst_text
+from rag.documents.sentences import BULLET
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 # ![alt](src), and the badge link around it
 _MD_IMAGE = re.compile(r"\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?")
 _MD_HEADING = re.compile(r"^#\s+\S")  # a level-1 heading names the document
-_LIST_ITEM = re.compile(r"^\s*[-*+•·]\s")
 _LINK_ONLY = re.compile(r"^\s*\[[^\]]*\]\([^)]*\)\s*$")  # a navigation link ("[English readme](...)")
 TITLE_SEARCH_LINES = 60  # how far down a Markdown heading may stand and still name the document
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -159,7 +159,7 @@ def extract_title(raw_text: str, cleaned: str) -> str:
 def _may_title(line: str) -> bool:
     """Not junk, a list item or a navigation link, and not blank, a rule ("=====") or markup
     alone (a README's centred logo, '<p align="center"><img src="logo.png" alt="zstd"></p>')."""
-    if has_junk(line) or _LIST_ITEM.match(line) or _LINK_ONLY.match(line):
+    if has_junk(line) or BULLET.match(line) or _LINK_ONLY.match(line):
         return False
     return any(ch.isalpha() for ch in plain(line))
 

@@ -26,11 +26,12 @@ from rag.core.types import Sentence
 
 HEADING_MAX_WORDS = 6
 _TERMINAL = ".!?:;\"'”’)"
+_BULLET = r"[-*+•·▪]\s"
+BULLET = re.compile(r"^\s*" + _BULLET + r"\s*")  # an item of a bulleted list, to its first word
 # a line that starts its own block: a list item, a Markdown heading, table row or fence, a rule
 BLOCK_START = re.compile(
-    r"^(?:[-*+•·▪]\s|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|#{1,6}\s|\||```|~~~|[-=_*]{3,}\s*$)"
+    r"^(?:" + _BULLET + r"|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|#{1,6}\s|\||```|~~~|[-=_*]{3,}\s*$)"
 )
-BULLET = re.compile(r"^[-*+•·▪]\s+")  # an item of a bulleted list
 _STOP = r"[.!?…][\"'”’)\]]*"  # a full stop, question or exclamation mark, and closing quotes
 INNER_END = re.compile(_STOP + r"\s+\S")  # a sentence could end here, inside a paragraph
 SENTENCE_END = re.compile(_STOP + "$")
