@@ -102,6 +102,7 @@ class TestLoadDocument:
             "Install it.",
         ]
         assert not looks_like_heading("- Digest") and looks_like_heading("Digest")
+        assert looks_like_heading("* *")  # the edge of a boxed notice holds no value
 
     def test_a_table_row_reads_each_cell_with_its_column_header(self, tmp_path: Path):
         page = tmp_path / "bench.md"
