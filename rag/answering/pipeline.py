@@ -391,7 +391,7 @@ class Answerer:
         if not evidence:
             return Signals(missing=1.0 if question.names else 0.0, typed=0.0)
         top = evidence[: self.options.typed_evidence]
-        typed = any(holds_answer_type(question.expects, doc) for doc in (parse(e.display) for e in top))
+        typed = any(holds_answer_type(question.expects, parse(e.display)) for e in top)
         focus = 1.0
         if question.focus and question.expects != "date":  # "which year" is answered by "2024", not "year"
             focus = max(len(question.focus & e.context_stems) / len(question.focus) for e in top)

@@ -113,17 +113,18 @@ def _contents_entry(item: Tag) -> bool:
     """An item whose own words (not its sublist's) are all links to places on its page: a table
     of contents entry ("Running Ninja"), which names a section as a heading does."""
     own = [t for t in item.find_all(string=True) if t.strip() and t.find_parent("li") is item]
-    return bool(own) and all(str((t.find_parent("a") or {}).get("href", "")).startswith("#") for t in own)
+    return bool(own) and all(_in_page(t.find_parent("a")) for t in own)
+
+
+def _in_page(node: Tag | None) -> bool:
+    """A link to a place on its own page ("#running_ninja")."""
+    return node is not None and node.name == "a" and str(node.get("href", "")).startswith("#")
 
 
 def _permalink(node: Tag) -> bool:
     """A link to a place on its own page that holds no word ("¶", "#") marks a heading or a
     definition for copying its address (Sphinx, Texinfo, MkDocs); a reader skips it."""
-    return (
-        node.name == "a"
-        and str(node.get("href", "")).startswith("#")
-        and not any(ch.isalnum() for ch in node.get_text())
-    )
+    return _in_page(node) and not any(ch.isalnum() for ch in node.get_text())
 
 
 _ROLE = re.compile(r"(?<![\w`]):(?:[A-Za-z][\w+.-]*:)+`([^`]+)`")  # :mod:`email`, :py:func:`x`
