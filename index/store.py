@@ -49,7 +49,10 @@ log = logging.getLogger(__name__)
 # v4: chunk vectors and BM25 terms read Markdown links as their text too (`embedding_text`)
 # v5: reference-style links ("[docs][ref]") read as their text (51ad6c2; markdown-it took over)
 # v6: Markdown documents are their rendered text (markdown-it), so their spans differ
-FORMAT = "news-rag-index v6"
+# v7: documents read otherwise since v6 (a full stop inside a file name ends no sentence, bulleted
+# items keep their bullet, table cells carry their column header, plain-text pipe tables read as
+# tables): a v6 index of an unchanged file would keep the old reading, as its bytes are the same
+FORMAT = "news-rag-index v7"
 
 
 @dataclass

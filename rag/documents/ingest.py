@@ -24,7 +24,7 @@ from rag.core.text import decode_text, flat
 from rag.core.types import Document
 from rag.documents.clean import clean_text, has_junk
 from rag.documents.injection import is_instruction
-from rag.documents.markup import docx_text, html_text, markdown_text, pdf_text, rst_text
+from rag.documents.markup import docx_text, html_text, markdown_text, pdf_text, pipe_tables, rst_text
 from rag.documents.sentences import BULLET
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def load_document(path: Path, max_bytes: int) -> Document:
         source = _decode(raw)
         text = markdown_text(source)
     else:
-        text = _decode(raw)
+        text = pipe_tables(_decode(raw))
     cleaned = clean_text(text)
     if len(cleaned.split()) < MIN_TITLE_WORDS:
         raise IngestError("no usable text after cleaning (scanned PDF or empty page?)")

@@ -15,6 +15,9 @@ Markdown is rendered by markdown-it (CommonMark) and read as HTML: a README's pa
 at 80 columns become one, comments vanish, inline HTML, links and emphasis read as on GitHub's
 page.
 
+Plain text may hold a Markdown pipe table (scraped articles, text READMEs): the table alone is
+read as the HTML table it stands for, so that its rows carry their column headers there too.
+
 reStructuredText (most Python projects' READMEs and docs) is rendered to HTML by docutils, the
 reference implementation, and read as HTML: "`the docs <https://...>`_" reads "the docs" and
 "Install with::" loses its second colon, as on the rendered page.
@@ -25,6 +28,7 @@ lists and tables and leaves out page layout, and read as HTML.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections import Counter
@@ -49,6 +53,9 @@ _DIGITS = re.compile(r"\d+")
 # of a list, not a heading. Put before the item's first text, past the breaks of a <p> inside it.
 _BULLET = "\x02"
 _BULLET_AT = re.compile(_BULLET + r"\s*")
+# the line under a pipe table's header row: "|---|:---:|" or "--- | ---"
+_TABLE_DELIMITER = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")  # "a \| b" is one cell holding a pipe
 
 
 def html_text(raw: bytes) -> tuple[str, str | None]:
@@ -177,6 +184,44 @@ def markdown_text(source: str) -> str:
 
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     return html_text(md.render(source).encode())[0]
+
+
+def pipe_tables(text: str) -> str:
+    """Plain text with each Markdown pipe table (a row of cells over a delimiter row) read as the
+    HTML table it stands for: "| Sensor Suite | LiDAR + Camera | Camera-only |" under "| Feature |
+    Huawei ADS | Tesla FSD |" reads "Feature: Sensor Suite | Huawei ADS: LiDAR + Camera | Tesla
+    FSD: Camera-only". Cells are text, never markup: "<MIME>" in a cell stays "<MIME>"."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        delimiter = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if "|" in lines[i] and "|" in delimiter and _TABLE_DELIMITER.fullmatch(delimiter):
+            end = i + 2
+            while end < len(lines) and "|" in lines[end]:  # a row without its outer pipes too
+                end += 1
+            rows = [lines[i], *lines[i + 2 : end]]
+            out.append(f"\n{html_text(_table_html(rows).encode())[0].strip()}\n")
+            i = end
+        else:
+            out.append(lines[i])
+            i += 1
+    return "\n".join(out)
+
+
+def _table_html(rows: list[str]) -> str:
+    cells = [[html.escape(c) for c in _cells(row)] for row in rows]
+    head = "".join(f"<th>{c}</th>" for c in cells[0])
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells[1:])
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _cells(row: str) -> list[str]:
+    """A row's cells: its outer pipes are optional, and "\\|" is a pipe inside a cell."""
+    cells = _CELL_SEPARATOR.split(row.strip())
+    cells = cells[1:] if cells[0] == "" else cells
+    cells = cells[:-1] if cells and cells[-1] == "" else cells
+    return [c.strip().replace("\\|", "|") for c in cells]
 
 
 def pdf_text(pages: list[str]) -> str:

@@ -121,6 +121,29 @@ class TestLoadDocument:
         html.write_text("<table><tr><td>graph</td><td>output a graphviz file.</td></tr></table>")
         assert load_document(html, MB).text == "graph | output a graphviz file."
 
+    def test_a_pipe_table_in_plain_text_reads_as_a_table(self, tmp_path: Path):
+        article = tmp_path / "story.txt"
+        article.write_text(
+            "Competitor Analysis\n"
+            "| Feature | Huawei ADS | Tesla FSD (China) |\n|---|:---:|---|\n"
+            "| Sensor Suite | LiDAR + Camera | Camera-only (Vision) |\n| Types | <MIME> & *glob* | |\n"
+            "| Shell | a \\| b | c |\n"
+            "The table ends here.\n"
+            "Wide | but\n---\n"  # a rule under a line with a pipe is no delimiter row
+            "\nName | Size\n--- | ---\nzstd | 1 MB\n"  # outer pipes are optional
+        )
+        doc = load_document(article, MB)
+        assert doc.text.split("\n\n") == [
+            "Competitor Analysis",
+            "Feature | Huawei ADS | Tesla FSD (China)",
+            "Feature: Sensor Suite | Huawei ADS: LiDAR + Camera | Tesla FSD (China): Camera-only (Vision)",
+            "Feature: Types | Huawei ADS: <MIME> & *glob*",  # cells are text, not markup
+            "Feature: Shell | Huawei ADS: a | b | Tesla FSD (China): c",  # an escaped pipe is text
+            "The table ends here.\nWide | but\n---",
+            "Name | Size",
+            "Name: zstd | Size: 1 MB",
+        ]
+
     def test_restructuredtext_reads_as_rendered_and_runs_nothing(self, tmp_path: Path):
         secret = tmp_path / "secret.txt"
         secret.write_text("top secret token")
